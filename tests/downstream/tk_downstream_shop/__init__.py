@@ -1,0 +1,1 @@
+"""A small shop: the downstream project the plugin tests run against."""

@@ -1,0 +1,207 @@
+"""PostgreSQL through asyncpg. Loads with binary COPY on a pool of connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from toolkit.backends.base import (
+    LOCK_POLL_SECONDS,
+    Backend,
+    Connection,
+    Row,
+    Statement,
+    Tx,
+    quote_ident,
+)
+from toolkit.errors import DatabaseUnavailable, LockTimeout
+
+# asyncpg logs its own connection troubles (with tracebacks) through `logging`; toolkit
+# reports them itself, in one line, so they must not reach stderr a second time.
+logging.getLogger("asyncpg").addHandler(logging.NullHandler())
+
+_PLACEHOLDER = re.compile(r"\?")
+# int.from_bytes(b"tkledgr", "big"): serializes the seed ledger's run allocations.
+LEDGER_LOCK_KEY = int.from_bytes(b"tkledgr", "big")
+
+
+def _numbered(sql: str) -> str:
+    counter = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+class _PostgresTx(Tx):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.conn.execute(_numbered(sql), *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self.conn.fetch(_numbered(sql), *args)]
+
+
+class PostgresConnection(Connection):
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.pool.execute(_numbered(sql), *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self.pool.fetch(_numbered(sql), *args)]
+
+    async def load(
+        self, table: str, columns: Sequence[str], rows: Sequence[Row], then: Sequence[Statement] = ()
+    ) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.copy_records_to_table(table, records=rows, columns=list(columns))
+            for stmt, args in then:
+                await conn.execute(_numbered(stmt), *args)
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.executemany(_numbered(sql), rows)
+
+    @asynccontextmanager
+    async def serialized(self) -> AsyncIterator[Tx]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_LOCK_KEY)
+            yield _PostgresTx(conn)
+
+    async def table_exists(self, table: str) -> bool:
+        return bool(await self.pool.fetchval("SELECT to_regclass($1) IS NOT NULL", quote_ident(table)))
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+class PostgresBackend(Backend):
+    dialect = "postgres"
+    label = "PostgreSQL"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        parts = urlsplit(url)
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or 5432
+        self.database = (parts.path or "/").lstrip("/") or (parts.username or "postgres")
+        self.user = parts.username or "postgres"
+
+    @property
+    def dsn(self) -> str:
+        # asyncpg knows postgres:// and postgresql://, not Tortoise's asyncpg://.
+        return "postgresql://" + self.url.split("://", 1)[1]
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        return isinstance(
+            exc,
+            (
+                ConnectionError,
+                OSError,
+                asyncpg.ConnectionDoesNotExistError,
+                asyncpg.AdminShutdownError,
+                asyncpg.CannotConnectNowError,
+                asyncpg.InterfaceError,
+            ),
+        )
+
+    def tortoise_url(self) -> str:
+        return "asyncpg://" + self.url.split("://", 1)[1]
+
+    async def _connect_one(self, timeout: float) -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(self.dsn, timeout=timeout)
+        except asyncpg.InvalidCatalogNameError:
+            raise DatabaseUnavailable(
+                f"database {self.database!r} does not exist on {self.where}; "
+                f"create it (createdb -h {self.host} -p {self.port} {self.database}) "
+                "or fix the database URL"
+            ) from None
+        except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
+            raise DatabaseUnavailable(
+                f"PostgreSQL at {self.where} refused user {self.user!r}; "
+                "check the user and password in the database URL"
+            ) from None
+        except (TimeoutError, OSError, asyncpg.CannotConnectNowError) as exc:
+            reason = str(exc) or type(exc).__name__
+            if isinstance(exc, asyncio.TimeoutError):
+                reason = f"no answer within {timeout:g}s"
+            raise DatabaseUnavailable(
+                f"cannot reach PostgreSQL at {self.where} ({reason.splitlines()[0]}); "
+                "is the server running? check the database URL or DATABASE_URL"
+            ) from None
+
+    async def ensure_reachable(self, *, timeout: float, create: bool) -> bool:
+        conn = await self._connect_one(timeout)
+        await conn.close()
+        return True
+
+    async def connect(self, concurrency: int) -> Connection:
+        await self.ensure_reachable(timeout=5, create=False)
+        # min_size=0: after a lost connection the pool doesn't try to reconnect behind our back.
+        pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=concurrency)
+        return PostgresConnection(pool)
+
+    async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
+        rows = await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema() AND is_nullable = 'NO'",
+            table,
+        )
+        return {r[0] for r in rows}
+
+    @asynccontextmanager
+    async def migration_lock(self, timeout: float) -> AsyncIterator[None]:
+        from toolkit.lock import MIGRATION_LOCK_KEY
+
+        # A session lock on a connection of its own: the migrations' transactions come and go.
+        conn = await self._connect_one(timeout=max(timeout, 5))
+        try:
+            deadline = time.monotonic() + timeout
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+                if time.monotonic() >= deadline:
+                    raise LockTimeout.waited(self.where, timeout)
+                await asyncio.sleep(LOCK_POLL_SECONDS)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        finally:
+            await conn.close()
+
+
+    async def empty_table(self, tx: Tx, table: str) -> None:
+        # CASCADE: rows of other tables that point here can't outlive their parents.
+        await tx.execute(f"TRUNCATE {self.quote(table)} RESTART IDENTITY CASCADE")
+
+    async def drop_tables(self, conn: Connection, tables: Sequence[str]) -> None:
+        if tables:
+            await conn.execute(f"DROP TABLE IF EXISTS {', '.join(map(self.quote, tables))} CASCADE")
+
+    def sync_sequence_sql(self, table: str, column: str, at_least: int = 0) -> list[str]:
+        q, c = self.quote(table), self.quote(column)
+        literal = "'" + q.replace("'", "''") + "'"
+        col_literal = "'" + column.replace("'", "''") + "'"
+        seq = f"pg_get_serial_sequence({literal}, {col_literal})"
+        # Never backwards: the application may hold keys it has not committed yet.
+        return [
+            f"SELECT setval({seq}, GREATEST((SELECT COALESCE(MAX({c}), 0) FROM {q}), "
+            f"{int(at_least)}, COALESCE(pg_sequence_last_value({seq}::regclass), 0)) + 1, false) "
+            f"WHERE {seq} IS NOT NULL"
+        ]

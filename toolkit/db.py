@@ -1,0 +1,65 @@
+"""Tortoise sessions: build the ORM config from `Settings`, open it, and always close it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.exceptions import ConfigurationError
+from tortoise.models import Model
+
+from toolkit.backends import backend_for
+from toolkit.errors import ConfigError
+from toolkit.settings import Settings, dialect_of
+
+AERICH_MODELS = "aerich.models"
+
+
+def tortoise_config(settings: Settings, url: str | None = None) -> dict[str, Any]:
+    """The Tortoise config for the project's app, with Aerich's own table added to it."""
+    db_url = url if url is not None else backend_for(settings.database_url).tortoise_url()
+    models = list(settings.models)
+    if AERICH_MODELS not in models:
+        models.append(AERICH_MODELS)
+    # Tortoise caches each model's INSERT by connection name, not by dialect: a name per
+    # dialect keeps one process (a test run, the pytest plugin) able to use both.
+    alias = f"toolkit_{dialect_of(db_url)}"
+    return {
+        "connections": {alias: db_url},
+        "apps": {settings.app: {"models": models, "default_connection": alias}},
+    }
+
+
+def explain_config_error(exc: Exception, settings: Settings) -> ConfigError:
+    return ConfigError(
+        f"cannot load the models {', '.join(settings.models)} (from {settings.config_path}): "
+        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; fix [toolkit] models"
+    )
+
+
+@asynccontextmanager
+async def orm(settings: Settings, url: str | None = None) -> AsyncIterator[None]:
+    """Tortoise initialised on the settings' database; connections closed on the way out.
+
+    Closing matters: a Tortoise/aiosqlite program that forgets to close hangs at exit.
+    """
+    try:
+        await Tortoise.init(config=tortoise_config(settings, url))
+    except (ConfigurationError, ImportError, SyntaxError) as exc:
+        await Tortoise.close_connections()
+        raise explain_config_error(exc, settings) from None
+    except BaseException:
+        await Tortoise.close_connections()
+        raise
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+def app_models(settings: Settings) -> list[type[Model]]:
+    """The project's models (Aerich's bookkeeping model excluded), in declaration order."""
+    models = dict(Tortoise.apps.items()).get(settings.app, {})
+    return [m for m in models.values() if m._meta.db_table != "aerich"]

@@ -1,0 +1,315 @@
+"""Write portable Aerich migrations: one file, the SQL of every supported dialect.
+
+Aerich writes SQL for the database it is connected to, and each dialect's output fails on
+the other. Here we run Aerich's own differ once per dialect, each time with that dialect's
+DDL class over a client that never connects, and store the scripts side by side. The
+file stays a plain Aerich migration: `upgrade(db)` picks `db.capabilities.dialect`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.settings import Settings
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+TEMPLATE = '''"""{summary}
+
+Written by `toolkit makemigrations`: a plain Aerich migration that carries the SQL of each
+supported dialect. `aerich upgrade` and `toolkit migrate` both run it.
+"""
+
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+UPGRADE = {{
+{upgrade}
+}}
+
+DOWNGRADE = {{
+{downgrade}
+}}
+
+
+def _sql_for(scripts: dict, db: BaseDBAsyncClient) -> str:
+    dialect = db.capabilities.dialect
+    if dialect not in scripts:
+        raise NotImplementedError(
+            f"this migration has no SQL for {{dialect}}; it has {{sorted(scripts)}}"
+        )
+    return scripts[dialect]
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    return _sql_for(UPGRADE, db)
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    return _sql_for(DOWNGRADE, db)
+
+
+MODELS_STATE = (
+    {models_state}
+)
+'''
+
+
+@dataclass(frozen=True)
+class MakeMigrationsReport:
+    path: Path | None  # None: the models match the last migration
+    upgrade: dict[str, list[str]]
+    downgrade: dict[str, list[str]]
+
+
+def _offline_clients() -> dict[str, Callable[[], Any]]:
+    """Per dialect, a Tortoise client that Aerich's DDL can use without a server."""
+    from tortoise.backends.asyncpg.client import AsyncpgDBClient
+    from tortoise.backends.sqlite.client import SqliteClient
+
+    return {
+        "postgres": lambda: AsyncpgDBClient(
+            user="toolkit", password="", database="toolkit", host="localhost", port=5432,
+            connection_name="toolkit_offline_postgres",
+        ),
+        "sqlite": lambda: SqliteClient(
+            file_path=":memory:", connection_name="toolkit_offline_sqlite"
+        ),
+    }
+
+
+def offline_client(dialect: str) -> Any:
+    """A Tortoise client of `dialect` that never connects: enough for `db.capabilities`."""
+    return _offline_clients()[dialect]()
+
+
+def _ddl_classes() -> dict[str, type]:
+    from aerich.ddl.postgres import PostgresDDL
+
+    return {"postgres": PostgresDDL, "sqlite": _portable_sqlite_ddl()}
+
+
+def _portable_sqlite_ddl() -> type:
+    """Aerich's SQLite DDL, minus the changes SQLite's ALTER TABLE can't make.
+
+    Aerich raises for them (or writes MySQL syntax), so one model change that SQLite can't
+    express would stop the migration for every database. SQLite doesn't enforce declared
+    types or lengths, and the ORM applies nullability and defaults itself, so on SQLite
+    these changes become a comment in the script that says what stays as it was; the other
+    dialects get the real SQL. Adding a foreign key column keeps the column, not the
+    constraint (SQLite can only declare constraints in CREATE TABLE).
+    """
+    from aerich.ddl.sqlite import SqliteDDL
+
+    def note(what: str) -> Any:
+        def method(self: Any, model: Any, field_describe: dict[str, Any], *_: Any) -> str:
+            column = field_describe.get("db_column") or field_describe.get("raw_field") or field_describe.get("name")
+            return f'-- SQLite: {what} of "{model._meta.db_table}"."{column}" left as it was'
+
+        return method
+
+    return type(
+        "PortableSqliteDDL",
+        (SqliteDDL,),
+        {
+            "modify_column": note("type change"),
+            "alter_column_default": note("default change"),
+            "alter_column_null": note("NULL / NOT NULL change"),
+            "set_comment": note("comment"),
+            "add_fk": note("foreign key constraint"),
+            "drop_fk": note("foreign key constraint"),
+        },
+    )
+
+
+def _last_migration(settings: Settings) -> tuple[int, Path] | None:
+    """The newest migration file, by number (the same listing `migrate` uses)."""
+    from toolkit.migrate import migration_files
+
+    files = migration_files(settings, required=False)
+    if not files:
+        return None
+    return int(files[-1].split("_", 1)[0]), settings.app_migrations_dir / files[-1]
+
+
+def _models_state_of(path: Path) -> dict[str, Any]:
+    from aerich.utils import decompress_dict
+
+    spec = importlib.util.spec_from_file_location(f"_toolkit_migration_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    state = getattr(module, "MODELS_STATE", None)
+    if not state:
+        raise ToolkitError(
+            f"{path} has no MODELS_STATE; run `aerich fix-migrations` on it, then try again"
+        )
+    return decompress_dict(state)
+
+
+def _diff_for_dialect(
+    dialect: str, app: str, old: dict[str, Any], new: dict[str, Any]
+) -> tuple[list[str], list[str]]:
+    from aerich.migrate import Migrate
+
+    # Aerich's differ keeps its state on the class; give each dialect a clean slate.
+    ddl_cls = _ddl_classes()[dialect]
+    Migrate.app = app
+    Migrate.dialect = dialect
+    Migrate.ddl_class = ddl_cls
+    Migrate.ddl = ddl_cls(_offline_clients()[dialect]())
+    Migrate._db_version = None
+    Migrate.upgrade_operators = []
+    Migrate.downgrade_operators = []
+    Migrate._upgrade_fk_m2m_index_operators = []
+    Migrate._downgrade_fk_m2m_index_operators = []
+    Migrate._upgrade_m2m = []
+    Migrate._downgrade_m2m = []
+    Migrate._rename_fields = {}
+    Migrate._rename_models = {}
+    old, new = Migrate._exclude_model_name_changes(old, new)
+    # no_input: a field renamed without a type change is taken as a rename, as `aerich
+    # migrate --no-input` does; the same answer then holds for every dialect.
+    with _self_references_allowed(Migrate):
+        Migrate.diff_models(old, new, no_input=True)
+        Migrate.diff_models(new, old, False, no_input=True)
+    Migrate._merge_operators()
+    return list(Migrate.upgrade_operators), list(Migrate.downgrade_operators)
+
+
+@contextmanager
+def _self_references_allowed(migrate: Any) -> Iterator[None]:
+    """Let a new model point at itself (a tree, a `referred_by`).
+
+    Aerich 0.10 orders new tables by their foreign keys and counts a model's reference to
+    itself as a cycle ("Can't create schema due to cyclic fk references"), although its
+    CREATE TABLE names the table itself and runs on both databases. Hide those references
+    from the ordering only; the SQL still comes from the model.
+    """
+    saved = migrate.__dict__["_handle_add_models"]
+    original = migrate._handle_add_models
+
+    def handle(upgrade: bool, new_models: Any, new_table_items: Any, other: Any = None) -> None:
+        items = []
+        for model_str, describe, model in new_table_items:
+            trimmed = dict(describe)
+            for key in ("fk_fields", "o2o_fields"):
+                trimmed[key] = [f for f in describe[key] if f.get("python_type") != model_str]
+            items.append((model_str, trimmed, model))
+        original(upgrade, new_models, items, other)
+
+    migrate._handle_add_models = staticmethod(handle)
+    try:
+        yield
+    finally:
+        migrate._handle_add_models = saved
+
+
+_CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?"(\w+)"')
+_DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?"(\w+)"')
+
+
+def _drops_after_dependents(ops: list[str], reverse_ops: list[str]) -> list[str]:
+    """Order the DROP TABLEs in `ops` as the reverse of their CREATEs in `reverse_ops`.
+
+    Aerich emits drops in model order, so a parent table would go before the table that
+    references it, which PostgreSQL refuses. Tables created later (the dependents) drop first.
+    """
+    created = {m.group(1): i for i, op in enumerate(reverse_ops) if (m := _CREATE.search(op))}
+    slots = [i for i, op in enumerate(ops) if _DROP.match(op)]
+    if len(slots) < 2:
+        return ops
+    drops = sorted(
+        (ops[i] for i in slots),
+        key=lambda op: -created.get(_DROP.match(op).group(1), -1),  # type: ignore[union-attr]
+    )
+    ordered = list(ops)
+    for slot, op in zip(slots, drops):
+        ordered[slot] = op
+    return ordered
+
+
+def _initial_ops(dialect: str) -> str:
+    """Aerich's own table, created by the first migration as `aerich init-db` would."""
+    from aerich.models import Aerich
+
+    ddl = _ddl_classes()[dialect](_offline_clients()[dialect]())
+    return str(ddl.create_table(Aerich))
+
+
+def _script(ops: list[str]) -> str:
+    if not ops:
+        return '""'
+    body = ";\n        ".join(op.rstrip(";") for op in ops) + ";"
+    return '"""\n        ' + body.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
+
+
+def _dict_literal(scripts: dict[str, list[str]]) -> str:
+    return "\n".join(f'    "{d}": {_script(ops)},' for d, ops in sorted(scripts.items()))
+
+
+async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], MakeMigrationsReport]:
+    """Compare the models with the last migration's state, per dialect. Writes nothing."""
+    from aerich.utils import get_models_describe
+
+    from toolkit.db import orm
+
+    last = _last_migration(settings)
+    old = _models_state_of(last[1]) if last else {}
+    # An in-memory SQLite database is enough to load the models: no server is needed.
+    async with orm(settings, url="sqlite://:memory:"):
+        # Aerich's own model stays in the state, as `aerich init-db` writes it.
+        new = get_models_describe(settings.app)
+        ups: dict[str, list[str]] = {}
+        downs: dict[str, list[str]] = {}
+        for dialect in sorted(_ddl_classes()):
+            try:
+                up, down = _diff_for_dialect(dialect, settings.app, old, new)
+            except ToolkitError:
+                raise
+            except Exception as exc:  # Aerich's differ refusing a change
+                text = (str(exc) or type(exc).__name__).splitlines()[0]
+                raise ToolkitError(
+                    f"Aerich can't write this model change for {dialect}: {text}; split the "
+                    "change into smaller steps (one makemigrations each)"
+                ) from None
+            ups[dialect], downs[dialect] = _drops_after_dependents(up, down), _drops_after_dependents(down, up)
+            if last is None and ups[dialect]:
+                ups[dialect].insert(0, _initial_ops(dialect))
+    return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs)
+
+
+async def makemigrations(settings: Settings, name: str | None = None) -> MakeMigrationsReport:
+    """Write the next migration for model changes; `path` is None when nothing changed."""
+    if name is not None and not _NAME.match(name):
+        raise UsageError(f"--name {name!r} may hold only letters, digits and underscores")
+    from aerich.utils import get_formatted_compressed_data
+
+    old, new, report = await diff(settings)
+    if not any(report.upgrade.values()):
+        return report
+    folder = settings.app_migrations_dir
+    last = _last_migration(settings)
+    number = last[0] + 1 if last else 0
+    label = name or ("init" if last is None else "update")
+    upgrade = report.upgrade
+    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    path = folder / f"{number}_{stamp}_{label}.py"
+    text = TEMPLATE.format(
+        summary=f"Migration {number}: {label}.",
+        upgrade=_dict_literal(upgrade),
+        downgrade=_dict_literal(report.downgrade),
+        models_state=get_formatted_compressed_data(new),
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return MakeMigrationsReport(path=path, upgrade=upgrade, downgrade=report.downgrade)

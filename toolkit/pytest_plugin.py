@@ -1,0 +1,326 @@
+"""The toolkit pytest plugin: a test database built by the project's real migrations.
+
+Registered through the `pytest11` entry point, so installing toolkit is enough:
+
+    async def test_signup(toolkit_db, toolkit_seed):
+        await toolkit_seed("User", 500, seed=1)
+        assert await User.all().count() == 500
+
+`toolkit_db` (session scope) creates a fresh database, runs `toolkit.migrate.migrate` on it
+(never `generate_schemas`, so the migrations themselves are under test) and initialises
+Tortoise on it. The default is a temporary SQLite file; `--toolkit-db-url` or
+`TOOLKIT_TEST_DATABASE_URL` naming a PostgreSQL server makes it create a uniquely named
+database there, dropped at the end of the session whatever the tests did.
+
+Event loops: the session fixture is synchronous (its setup runs in a loop of its own), and
+Tortoise connects lazily, so each async test opens its connections in its own loop. The
+plugin closes them when the test's coroutine returns, still inside that loop; so
+pytest-asyncio (auto or strict, any loop scope) and anyio (asyncio backend) both work, and
+no connection outlives its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import inspect
+import os
+import shutil
+import tempfile
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from toolkit.seed.run import SeedReport
+    from toolkit.settings import Settings
+
+ENV_URL = "TOOLKIT_TEST_DATABASE_URL"
+DEFAULT_CONFIG = "config/toolkit.toml"
+
+
+@dataclass(frozen=True)
+class ToolkitTestDatabase:
+    """What `toolkit_db` yields: the migrated test database and the settings that reach it."""
+
+    settings: Settings
+    url: str
+    name: str  # the PostgreSQL database name, or the SQLite file path
+    dialect: str
+
+    @property
+    def masked_url(self) -> str:
+        return self.settings.masked_url
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("toolkit", "toolkit test database")
+    group.addoption(
+        "--toolkit-db-url",
+        metavar="URL",
+        help=(
+            f"PostgreSQL server for the toolkit_db fixture (else ${ENV_URL}); a fresh database "
+            "is created there and dropped afterwards. Default: a temporary SQLite file."
+        ),
+    )
+    group.addoption(
+        "--toolkit-config",
+        metavar="PATH",
+        help="toolkit config file, relative to the rootdir (default: the toolkit_config ini value).",
+    )
+    parser.addini(
+        "toolkit_config",
+        help="toolkit config file for toolkit_db, relative to the rootdir",
+        default=DEFAULT_CONFIG,
+    )
+
+
+def _config_path(config: pytest.Config) -> Path:
+    value = config.getoption("toolkit_config") or config.getini("toolkit_config") or DEFAULT_CONFIG
+    path = Path(str(value))
+    return path if path.is_absolute() else Path(config.rootpath) / path
+
+
+def _server_url(config: pytest.Config) -> str | None:
+    url = config.getoption("toolkit_db_url") or os.environ.get(ENV_URL) or None
+    # A SQLite URL means the default: every session gets its own temporary file.
+    if url is None or url.lower().startswith("sqlite:"):
+        return None
+    return str(url)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+async def _admin(server_url: str, sql: str) -> None:
+    import asyncpg
+
+    from toolkit.backends.postgres import PostgresBackend
+    from toolkit.errors import ToolkitError
+
+    # The backend's connect gives a one-line, password-free error when the server is down.
+    backend = PostgresBackend(server_url)
+    conn = await backend._connect_one(timeout=5)
+    try:
+        await conn.execute(sql)
+    except asyncpg.PostgresError as exc:
+        hint = (
+            f"; the user {backend.user!r} needs CREATEDB (ALTER ROLE {backend.user} CREATEDB)"
+            if isinstance(exc, asyncpg.InsufficientPrivilegeError)
+            else ""
+        )
+        raise ToolkitError(
+            f"{' '.join(sql.split()[:2])} on {backend.where} failed: {exc}{hint}"
+        ) from None
+    finally:
+        await conn.close()
+
+
+# Connections whose test ended while their event loop lives on (a module-scoped loop, say);
+# closed when that loop shuts down, by the closer below.
+_orphans: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = weakref.WeakKeyDictionary()
+_closers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+def _storage() -> dict[str, Any]:
+    """Tortoise's alias -> client map of the test context (no loop check, no new client)."""
+    from tortoise.connection import get_connections
+
+    return get_connections()._get_storage()
+
+
+async def _close_bound_to(loop: asyncio.AbstractEventLoop) -> None:
+    storage = _storage()
+    clients = _orphans.pop(loop, [])
+    for alias, client in list(storage.items()):
+        if getattr(client, "_bound_loop", None) is loop:
+            clients.append(client)
+            del storage[alias]
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await client.close()
+
+
+async def _close_at_shutdown() -> AsyncIterator[None]:
+    # An async generator left suspended in a loop is closed by `loop.shutdown_asyncgens()`,
+    # which asyncio.Runner (pytest-asyncio, anyio) calls just before closing the loop: the
+    # last moment connections opened in that loop can be closed in it.
+    try:
+        yield
+    finally:
+        await _close_bound_to(asyncio.get_running_loop())
+
+
+async def _watch_loop() -> None:
+    loop = asyncio.get_running_loop()
+    if loop not in _closers:
+        closer = _close_at_shutdown()
+        await closer.__anext__()
+        _closers[loop] = closer
+
+
+def _closing_test(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`function`, then the Tortoise connections it opened closed in the same event loop."""
+
+    @functools.wraps(function)
+    async def test_then_close(*args: Any, **kwargs: Any) -> Any:
+        await _watch_loop()
+        try:
+            return await function(*args, **kwargs)
+        finally:
+            await _close_bound_to(asyncio.get_running_loop())
+
+    return test_then_close
+
+
+def _release_leftovers() -> None:
+    """After a test: take connections out of Tortoise's map, so the next test starts clean.
+
+    Those opened after the test's coroutine (by an async fixture's teardown) are closed by
+    their loop's closer; when the loop is already gone, close what can be: aiosqlite closes
+    from any loop, an asyncpg pool can only be terminated (and the database is dropped with
+    FORCE at the end anyway).
+    """
+    from tortoise.context import get_current_context
+
+    ctx = get_current_context()
+    if ctx is None or not ctx.inited:
+        return
+    storage = _storage()
+    for alias, client in list(storage.items()):
+        loop = getattr(client, "_bound_loop", None)
+        if loop is None:
+            continue  # never connected
+        del storage[alias]
+        if not loop.is_closed() and loop in _closers:
+            _orphans.setdefault(loop, []).append(client)
+            continue
+        try:
+            asyncio.run(client.close())
+        except Exception:
+            with contextlib.suppress(Exception):
+                client._pool.terminate()
+
+
+async def _init_tortoise(settings: Settings) -> Any:
+    from tortoise import Tortoise
+
+    from toolkit.db import explain_config_error, tortoise_config
+
+    try:
+        # The global fallback makes the context visible from every test's task and loop.
+        return await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    except Exception as exc:
+        raise explain_config_error(exc, settings) from None
+
+
+@pytest.fixture(scope="session")
+def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
+    """A fresh database migrated by the project's real migrations, with Tortoise on it."""
+    from toolkit.errors import ToolkitError
+    from toolkit.migrate import migrate
+    from toolkit.settings import resolve
+
+    config_path = _config_path(pytestconfig)
+    server = _server_url(pytestconfig)
+    workdir: Path | None = None
+    if server is None:
+        workdir = Path(tempfile.mkdtemp(prefix="toolkit_db_"))
+        name = str(workdir / "test.sqlite3")
+        url = f"sqlite://{name}"
+    else:
+        name = f"toolkit_test_{uuid.uuid4().hex[:12]}"
+        url = _with_database(server, name)
+        try:
+            asyncio.run(_admin(server, f"CREATE DATABASE {_quote(name)}"))
+        except ToolkitError as exc:
+            pytest.fail(f"toolkit_db: {exc}", pytrace=False)
+
+    ctx: Any = None
+    try:
+        try:
+            environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+            settings = resolve(config=config_path, database_url=url, environ=environ)
+            asyncio.run(migrate(settings))
+            ctx = asyncio.run(_init_tortoise(settings))
+        except ToolkitError as exc:
+            pytest.fail(f"toolkit_db: {exc}", pytrace=False)
+        yield ToolkitTestDatabase(settings=settings, url=url, name=name, dialect=settings.dialect)
+    finally:
+        if ctx is not None:
+            _release_leftovers()
+            with contextlib.suppress(Exception):
+                asyncio.run(ctx.close_connections())  # also drops the global fallback
+        if server is not None:
+            asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)"))
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _toolkit_connections(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For tests that use `toolkit_db`: no Tortoise connection outlives the test's loop."""
+    if "toolkit_db" not in request.fixturenames:
+        yield
+        return
+    item = request.node
+    if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
+        item.obj = _closing_test(item.obj)
+    yield
+    _release_leftovers()
+
+
+Seeder = Callable[..., Awaitable["SeedReport"]]
+
+
+@pytest.fixture
+def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
+    """`await toolkit_seed("User", 500, seed=1)`: seed with the CLI's seeder; returns its report.
+
+    Keyword options are those of `toolkit.seed.run.SeedRequest` (`truncate`, `batch_size`,
+    `concurrency`, `locale`, ...).
+    """
+
+    async def seed(model: str = "User", count: int = 100, **options: Any) -> SeedReport:
+        from toolkit.seed.run import SeedRequest
+        from toolkit.seed.run import seed as run_seed
+
+        # A throwaway test database: protection is for the databases people keep.
+        request = SeedRequest(counts={model: count}, force=True, **options)
+        loop = asyncio.get_running_loop()
+        await _close_bound_to(loop)
+        # The seeder initialises Tortoise for itself; its own contextvar copy keeps that
+        # from replacing the test's ORM context.
+        try:
+            return await loop.create_task(
+                run_seed(toolkit_db.settings, request), context=contextvars.copy_context()
+            )
+        finally:
+            # ... but it rebinds the model classes: bind them back to the test database.
+            await loop.create_task(_rebind(toolkit_db.settings), context=contextvars.copy_context())
+
+    return seed
+
+
+async def _rebind(settings: Settings) -> None:
+    from tortoise.context import get_current_context
+
+    ctx = get_current_context()
+    if ctx is None:
+        return
+    with ctx:
+        await _init_tortoise(settings)

@@ -1,0 +1,140 @@
+"""Seed definitions from the project's `seeds/` folder, and per-environment profiles.
+
+A definition is a module in `seeds/` with a `SEED` (or a list `SEEDS`) of
+`SeedDefinition(model="User", fields={...})`. Each field maps to one of:
+- a callable `fn(row)`: called per row with `row.index`, `row.random` and `row.fake`;
+- a string naming a Faker provider (`"company"`), sampled from a pool for the locale;
+- a list or tuple: one of its items, uniformly;
+- anything else: that constant.
+
+Profiles live in `seeds/profiles.toml`, one table per environment:
+`[dev] User = 1000`. `toolkit seed` with no model or count seeds the current profile.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ConfigError
+from toolkit.seed.generate import Ctx, Gen, choices, constant, pool
+
+PROFILES_FILE = "profiles.toml"
+
+
+@dataclass(frozen=True)
+class SeedDefinition:
+    """Overrides for one model's generated fields."""
+
+    model: str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What a per-row override callable receives."""
+
+    index: int
+    random: random.Random
+    fake: Any
+
+
+def bulk(gen: Gen) -> Gen:
+    """Mark `gen(ctx) -> list` as a bulk generator (one call per chunk, not per row)."""
+    gen.__toolkit_bulk__ = True  # type: ignore[attr-defined]
+    return gen
+
+
+def faker(provider: str) -> Gen:
+    """Sample the Faker provider `provider` for the run's locale."""
+    return bulk(pool(provider))
+
+
+def one_of(values: list[Any] | tuple[Any, ...]) -> Gen:
+    return bulk(choices(values))
+
+
+def fixed(value: Any) -> Gen:
+    return bulk(constant(value))
+
+
+def _per_row(fn: Callable[[RowContext], Any]) -> Gen:
+    def gen(ctx: Ctx) -> list[Any]:
+        rnd = random.Random(int(ctx.rng.integers(0, 2**63)))
+        fake = ctx.pools.faker
+        fake.seed_instance(rnd.getrandbits(64))
+        return [fn(RowContext(i, rnd, fake)) for i in ctx.index.tolist()]
+
+    return gen
+
+
+def to_generator(value: Any, faker_providers: Callable[[str], bool]) -> Gen:
+    """Turn one override value from a definition into a generator."""
+    if callable(value) and getattr(value, "__toolkit_bulk__", False):
+        return value  # type: ignore[no-any-return]
+    if callable(value):
+        return _per_row(value)
+    if isinstance(value, str) and faker_providers(value):
+        return pool(value)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ConfigError("a list of choices in seeds/ must not be empty")
+        return choices(value)
+    return constant(value)
+
+
+def _import(path: Path) -> Any:
+    name = f"_toolkit_seeds_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot load seed definitions from {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a user's file: report it, don't crash
+        raise ConfigError(f"seed definitions {path} failed to load: {exc}") from None
+    return module
+
+
+def load_definitions(seeds_dir: Path) -> dict[str, SeedDefinition]:
+    """Every `SeedDefinition` in `seeds_dir/*.py`, by model name."""
+    found: dict[str, SeedDefinition] = {}
+    if not seeds_dir.is_dir():
+        return found
+    for path in sorted(seeds_dir.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module = _import(path)
+        items = list(getattr(module, "SEEDS", []))
+        if hasattr(module, "SEED"):
+            items.append(module.SEED)
+        for item in items:
+            if not isinstance(item, SeedDefinition):
+                raise ConfigError(f"{path}: SEED/SEEDS must hold SeedDefinition objects")
+            found[item.model] = item
+    return found
+
+
+def load_profiles(seeds_dir: Path) -> dict[str, dict[str, int]]:
+    path = seeds_dir / PROFILES_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    profiles: dict[str, dict[str, int]] = {}
+    for env, counts in data.items():
+        if not isinstance(counts, dict) or not all(
+            isinstance(v, int) and v > 0 for v in counts.values()
+        ):
+            raise ConfigError(f"{path}: [{env}] must map model names to positive row counts")
+        profiles[env] = {str(k): int(v) for k, v in counts.items()}
+    return profiles

@@ -1,0 +1,213 @@
+"""Resolve the configuration once, into one frozen `Settings`.
+
+Precedence, for every value: command-line flag > environment variable > config file > default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from toolkit.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config") / "toolkit.toml"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# URL scheme -> dialect. Tortoise and Aerich name PostgreSQL "postgres".
+SCHEMES = {
+    "sqlite": "sqlite",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "asyncpg": "postgres",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about where it runs. Built by `resolve`."""
+
+    project_root: Path
+    config_path: Path
+    env: str
+    database_url: str
+    models: tuple[str, ...] = ("toolkit.models",)
+    app: str = "models"
+    migrations_dir: Path = Path("migrations")
+    seeds_dir: Path = Path("seeds")
+    protected: bool = False
+    env_source: str = "default"
+    url_source: str = "config"
+    config_source: str = "default"  # "flag", "TOOLKIT_CONFIG" or "default"
+    env_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return dialect_of(self.database_url)
+
+    @property
+    def masked_url(self) -> str:
+        return mask_url(self.database_url)
+
+    @property
+    def app_migrations_dir(self) -> Path:
+        """Aerich keeps each app's files in a subfolder named after the app."""
+        return self.migrations_dir / self.app
+
+
+_QUERY_SECRET = re.compile(r"([?&](?:password|pass|pwd)=)[^&]*", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """Return `url` with its password replaced by `***`, safe to print or log."""
+    url = _QUERY_SECRET.sub(r"\1***", url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+def dialect_of(url: str) -> str:
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    try:
+        return SCHEMES[scheme]
+    except KeyError:
+        known = ", ".join(f"{s}://" for s in SCHEMES)
+        shown = f"'{scheme}://'" if scheme else "no scheme"
+        raise ConfigError(
+            f"unsupported database URL {mask_url(url)!r} ({shown}); use one of {known}"
+        ) from None
+
+
+def expand_vars(value: str, environ: Mapping[str, str], where: str) -> str:
+    """Expand `${VAR}` from the environment; a missing variable is an error that names it."""
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise ConfigError(f"{where} uses ${{{name}}}, but {name} is not set; export {name}")
+        return environ[name]
+
+    return _VAR.sub(sub, value)
+
+
+def _project_root_of(config_path: Path) -> Path:
+    # The project root is the folder that holds config/; a config file kept
+    # elsewhere makes its own folder the root.
+    parent = config_path.parent
+    return parent.parent if parent.name == "config" else parent
+
+
+def _sqlite_absolute(url: str, base: Path) -> str:
+    path, sep, query = url.split("://", 1)[1].partition("?")
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return f"sqlite://{(base / path).resolve()}{sep}{query}"
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found; run from the project root (the folder holding "
+            "config/toolkit.toml) or pass --config PATH"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def resolve(
+    *,
+    env: str | None = None,
+    database_url: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build the `Settings` for one command from flags, environment variables and the file."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+
+    if config is not None:
+        config_path, config_source = Path(config), "flag"
+    elif environ.get("TOOLKIT_CONFIG"):
+        config_path, config_source = Path(environ["TOOLKIT_CONFIG"]), "TOOLKIT_CONFIG"
+    else:
+        config_path, config_source = DEFAULT_CONFIG, "default"
+    config_path = (cwd / config_path).resolve()
+    data = _load_toml(config_path)
+    root = _project_root_of(config_path)
+
+    section = data.get("toolkit", {})
+    envs = data.get("env", {})
+    if not isinstance(section, dict) or not isinstance(envs, dict):
+        raise ConfigError(f"{config_path}: [toolkit] and [env.NAME] must be tables")
+
+    if env:
+        env_name, env_source = env, "flag"
+    elif environ.get("TOOLKIT_ENV"):
+        env_name, env_source = environ["TOOLKIT_ENV"], "TOOLKIT_ENV"
+    else:
+        env_name, env_source = str(section.get("default_env", "dev")), "config"
+    if env_name not in envs:
+        known = ", ".join(sorted(envs)) or "none"
+        raise ConfigError(
+            f"unknown environment {env_name!r} (from {env_source}); "
+            f"known environments in {config_path}: {known}"
+        )
+    env_section = envs[env_name]
+
+    if database_url:
+        url, url_source = database_url, "flag"
+        url = _sqlite_absolute(url, cwd) if url.lower().startswith("sqlite://") else url
+    elif environ.get("DATABASE_URL"):
+        url, url_source = environ["DATABASE_URL"], "DATABASE_URL"
+        url = _sqlite_absolute(url, cwd) if url.lower().startswith("sqlite://") else url
+    else:
+        raw = env_section.get("database_url")
+        if not raw:
+            raise ConfigError(
+                f"environment {env_name!r} has no database_url in {config_path}; "
+                "set it there, or pass --database-url / DATABASE_URL"
+            )
+        url = expand_vars(str(raw), environ, f"[env.{env_name}] database_url")
+        url_source = "config"
+        url = _sqlite_absolute(url, root) if url.lower().startswith("sqlite://") else url
+    dialect_of(url)  # fail early on an unknown scheme
+
+    models = section.get("models", ["toolkit.models"])
+    if isinstance(models, str):
+        models = [models]
+    root_str = str(root)
+    # Model modules are named relative to the project root, as in any Python project.
+    if root_str not in sys.path:
+        sys.path.insert(0, root_str)
+
+    return Settings(
+        project_root=root,
+        config_path=config_path,
+        env=env_name,
+        database_url=url,
+        models=tuple(str(m) for m in models),
+        app=str(section.get("app", "models")),
+        migrations_dir=(root / str(section.get("migrations", "migrations"))).resolve(),
+        seeds_dir=(root / str(section.get("seeds", "seeds"))).resolve(),
+        protected=bool(env_section.get("protected", False)),
+        env_source=env_source,
+        url_source=url_source,
+        config_source=config_source,
+        env_options={k: v for k, v in env_section.items() if k != "database_url"},
+    )
