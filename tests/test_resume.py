@@ -284,3 +284,46 @@ def test_truncate_never_empties_tables_that_were_not_asked_for(tmp_path, pg_url:
     both = project.run("seed", "--model", "Category=10", "--model", "Item=20", "--truncate", env=env)
     assert both.returncode == 0, both.stderr
     assert asyncio.run(count()) == 20
+
+
+def _raised(exc: BaseException, during: BaseException) -> BaseException:
+    """`exc` as Python leaves it when raised while `during` was being handled."""
+    try:
+        try:
+            raise during
+        except BaseException:
+            raise exc  # noqa: B904 - the implicit context is the point
+    except BaseException as caught:
+        return caught
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # The pool's reset of a cut connection surfaces alone, before the server's reason.
+        (asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
+         "(the connection was closed)"),
+        (_raised(asyncpg.InterfaceError("cannot call Transaction.__aexit__(): the underlying connection is closed"),
+                 asyncpg.AdminShutdownError("terminating connection due to administrator command")),
+         "(terminating connection due to administrator command)"),
+    ],
+)
+def test_a_cut_connection_is_reported_as_lost_whatever_surfaces_first(
+    error: BaseException, expected: str
+) -> None:
+    from toolkit.backends.postgres import PostgresBackend
+    from toolkit.seed.run import _explain_db_error
+
+    message = str(_explain_db_error(error, PostgresBackend("postgresql://u:secret@db:5433/app"), "users"))
+    assert message.startswith("lost the connection to PostgreSQL at db:5433 while seeding users")
+    assert expected in message
+    assert "secret" not in message and "--resume" in message
+
+
+def test_a_server_error_that_is_not_a_lost_connection_is_not_called_one() -> None:
+    from toolkit.backends.postgres import PostgresBackend
+    from toolkit.seed.run import _explain_db_error
+
+    error = asyncpg.UniqueViolationError('duplicate key value violates unique constraint "users_email_key"')
+    message = str(_explain_db_error(error, PostgresBackend("postgresql://u@db/app"), "users"))
+    assert message.startswith("seeding users failed: duplicate key value")

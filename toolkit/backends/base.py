@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -79,6 +79,15 @@ class Backend(ABC):
     def is_connection_lost(self, exc: BaseException) -> bool:
         """Whether `exc` means the connection dropped (so `--resume` can finish the job)."""
         return isinstance(exc, (ConnectionError, OSError))
+
+    def is_fallout(self, context: Mapping[str, Any]) -> bool:
+        """Whether an event loop error report is the echo of a connection toolkit reports lost."""
+        exc = context.get("exception")
+        return exc is not None and self.is_connection_lost(exc)
+
+    def is_server_reason(self, exc: BaseException) -> bool:
+        """Whether `exc` carries the server's own words (preferred in messages over fallout)."""
+        return False
 
     @abstractmethod
     def tortoise_url(self) -> str: ...

@@ -8,7 +8,7 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -108,6 +108,8 @@ class PostgresBackend(Backend):
         return f"{self.host}:{self.port}"
 
     def is_connection_lost(self, exc: BaseException) -> bool:
+        if isinstance(exc, asyncpg.OutdatedSchemaCacheError):
+            return False
         return isinstance(
             exc,
             (
@@ -117,8 +119,19 @@ class PostgresBackend(Backend):
                 asyncpg.AdminShutdownError,
                 asyncpg.CannotConnectNowError,
                 asyncpg.InterfaceError,
+                # The pool's reset of a connection the server has just cut: asyncpg's protocol
+                # is left mid-operation. toolkit never overlaps operations on one connection.
+                asyncpg.InternalClientError,
             ),
         )
+
+    def is_fallout(self, context: Mapping[str, Any]) -> bool:
+        # The pool resets a connection whose transaction died with it, and says so.
+        message = str(context.get("message", ""))
+        return super().is_fallout(context) or message.startswith("Resetting connection with an active")
+
+    def is_server_reason(self, exc: BaseException) -> bool:
+        return isinstance(exc, asyncpg.PostgresError)
 
     def tortoise_url(self) -> str:
         return "asyncpg://" + self.url.split("://", 1)[1]

@@ -528,6 +528,26 @@ def resume_command(settings: Settings, shard: tuple[int, int] = (1, 1)) -> str:
     return " ".join(parts)
 
 
+def _quiet_fallout(loop: asyncio.AbstractEventLoop, backend: Backend) -> Any:
+    """Keep a lost connection's echoes off stderr: the error names the loss once, with the fix.
+
+    The driver reports them through the loop's exception handler ("Future exception was never
+    retrieved", ...). Returns the previous handler, for the caller to put back.
+    """
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if backend.is_fallout(context):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+    return previous
+
+
 def _explain_db_error(
     exc: BaseException, backend: Backend, table: str, resume: str = "toolkit seed --resume"
 ) -> ToolkitError:
@@ -537,9 +557,13 @@ def _explain_db_error(
         nxt = chain[-1].__cause__ or chain[-1].__context__
         assert nxt is not None
         chain.append(nxt)
-    root = chain[-1]
+    # With concurrent batches the fallout of one cut connection can surface first.
+    reason = next((e for e in reversed(chain) if backend.is_server_reason(e)), None)
+    root = reason or chain[-1]
     text = (str(root) or type(root).__name__).splitlines()[0]
     if any(backend.is_connection_lost(e) for e in chain):
+        if reason is None and not isinstance(root, OSError):
+            text = "the connection was closed"  # the client library's own state, not a cause
         return ToolkitError(
             f"lost the connection to {backend.label} at {backend.where} while seeding {table} "
             f"({text}); committed batches are kept: run `{resume}` to finish"
@@ -596,6 +620,7 @@ async def seed(
     stop = _Stop()
     loop = asyncio.get_running_loop()
     conn = await backend.connect(request.concurrency)
+    quieted = _quiet_fallout(loop, backend)
     try:
         for t in tables.values():
             if not await conn.table_exists(t.name):
@@ -658,7 +683,10 @@ async def seed(
     finally:
         with contextlib.suppress(Exception):
             loop.remove_signal_handler(signal.SIGINT)
-        await conn.close()
+        try:
+            await conn.close()
+        finally:
+            loop.set_exception_handler(quieted)
     report.seconds = time.perf_counter() - started
     if stop.requested:
         raise Interrupted(
