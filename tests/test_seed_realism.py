@@ -63,3 +63,92 @@ def test_names_drive_emails_and_names_beat_defaults(tmp_path: Path) -> None:
     assert all(len(c) == 2 and c.isupper() for c, _ in countries)
     assert "Germany" in {n for _, n in countries} or "France" in {n for _, n in countries}
     assert not any(re.search(r"\d", n) for _, n in countries)
+
+
+STAMPED = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Note(Model):
+    id = fields.IntField(primary_key=True)
+    created = fields.DatetimeField(auto_now_add=True)
+    touched = fields.DatetimeField(auto_now=True)
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "r_notes"
+
+
+class Draft(Model):
+    id = fields.IntField(primary_key=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "r_drafts"
+"""
+
+
+def test_a_row_is_updated_after_it_was_created(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "stamps", STAMPED)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed", "--all", "--count", "500", "--seed", "8")
+    assert result.returncode == 0, result.stderr
+    db = sqlite3.connect(project.sqlite_path)
+    for table, created, updated in (("r_notes", "created", "touched"), ("r_drafts", "created_at", "updated_at")):
+        pairs = db.execute(f"SELECT {created}, {updated} FROM {table}").fetchall()
+        assert len(pairs) == 500
+        # Same format on both sides ("YYYY-MM-DD HH:MM:SS.ffffff+00:00"): text order is time order.
+        assert all(c <= u for c, u in pairs), table
+        assert sum(c < u for c, u in pairs) > 450, table  # an update time of its own, not a copy
+    # An unrelated time column stays independent of creation.
+    published = db.execute("SELECT created, published_at FROM r_notes WHERE published_at IS NOT NULL").fetchall()
+    assert any(p < c for c, p in published)
+
+
+NAMED = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Pet(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "r_pets"
+
+
+class Category(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "r_categories"
+
+
+class Clinic(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=80)
+
+    class Meta:
+        table = "r_clinics"
+"""
+
+
+def test_a_name_fits_what_the_model_is(tmp_path: Path) -> None:
+    from faker.providers.person.en_US import Provider
+
+    project = model_project(tmp_path / "named", NAMED)
+    assert project.run("migrate").returncode == 0
+    assert project.run("seed", "--all", "--count", "200", "--seed", "3").returncode == 0
+    db = sqlite3.connect(project.sqlite_path)
+    first_names = set(Provider.first_names)
+    pets = [n for (n,) in db.execute("SELECT name FROM r_pets")]
+    assert sum(n in first_names for n in pets) > 0.9 * len(pets)  # a pet is called Bella
+    categories = [n for (n,) in db.execute("SELECT name FROM r_categories")]
+    assert sum(n in first_names for n in categories) < 0.1 * len(categories)  # "cat" is no animal here
+    clinics = [n for (n,) in db.execute("SELECT name FROM r_clinics")]
+    company = re.compile(r"(LLC|Inc|Ltd|PLC|Group| and |-|, )")
+    assert sum(bool(company.search(n)) for n in clinics) > 0.5 * len(clinics)

@@ -12,6 +12,7 @@ so they never collide and never retry; the ledger hands out indices that runs ne
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import uuid
 import zlib
@@ -226,7 +227,16 @@ _PEOPLE = ("user", "customer", "person", "people", "author", "member", "employee
            "volunteer", "candidate", "applicant", "subscriber", "organizer", "organiser",
            "participant", "visitor", "tenant", "passenger", "coach", "parent", "child")
 _ORGANISATIONS = ("company", "organization", "organisation", "supplier", "vendor", "brand",
-                  "team", "store", "shop", "merchant", "publisher", "manufacturer")
+                  "team", "store", "shop", "merchant", "publisher", "manufacturer", "clinic",
+                  "hospital", "agency", "firm", "bank", "carrier", "distributor", "partner")
+# Animals are named like people, by a first name.
+_ANIMALS = ("pet", "animal", "dog", "cat", "horse", "puppy", "kitten")
+
+
+def _model_words(model: str) -> set[str]:
+    """The singular words of a model or table name: PetOwner, pet_owners -> {pet, owner}."""
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[a-z]+", model)
+    return {w.lower().removesuffix("s") for w in words}
 
 
 def name(ctx: Ctx) -> list[Any]:
@@ -236,6 +246,8 @@ def name(ctx: Ctx) -> list[Any]:
         return full_name(ctx)
     if any(o in model for o in _ORGANISATIONS):
         return pool("company")(ctx)
+    if _model_words(ctx.model) & set(_ANIMALS):
+        return pool("first_name")(ctx)
     if "country" in model:
         return distinct_country_names(ctx) if ctx.column.unique else pool("country")(ctx)
     if any(c in model for c in ("city", "town")):
@@ -738,7 +750,50 @@ def default_plans(table: Table, overrides: dict[str, Gen] | None = None) -> list
         else:
             gen = inferred
         plans.append(ColumnPlan(col, gen))
+    _updates_after_creation(table, plans, set(overrides))
     return plans
+
+
+_CREATED_NAMES = ("created_at", "created", "created_on", "date_created", "inserted_at", "creation_date")
+_UPDATED_NAMES = ("updated_at", "updated", "updated_on", "modified", "modified_at", "last_modified")
+
+
+def _stamp(col: Column) -> str:
+    if col.kind != "datetime" or col.unique:
+        return ""
+    if col.stamp:
+        return col.stamp
+    name = col.attr.lower()
+    return "created" if name in _CREATED_NAMES else "updated" if name in _UPDATED_NAMES else ""
+
+
+def _updates_after_creation(table: Table, plans: list[ColumnPlan], overridden: Collection[str]) -> None:
+    """A row's update time falls between its creation time and the anchor, never before."""
+    created = next((c for c in table.insert_columns if _stamp(c) == "created"), None)
+    if created is None:
+        return
+    for i, plan in enumerate(plans):
+        col = plan.column
+        if _stamp(col) == "updated" and col.attr not in overridden and col.name not in overridden:
+            plans[i] = replace(plan, gen=later_than(created.attr))
+
+
+def later_than(attr: str) -> Gen:
+    """A time between the row's own `attr` and the anchor."""
+
+    def gen(ctx: Ctx) -> list[Any]:
+        starts = ctx.row.get(attr)
+        if starts is None:
+            return datetime_(ctx)
+        shares = ctx.rng.random(ctx.n).tolist()
+        naive = ANCHOR.replace(tzinfo=None)
+        return [
+            s + ((ANCHOR if s.tzinfo else naive) - s) * f if isinstance(s, dt.datetime) else s
+            for s, f in zip(starts, shares)
+        ]
+
+    gen.derived = True  # type: ignore[attr-defined]  # runs after the creation time is made
+    return gen
 
 
 def mostly(value: Any, other: Gen, share: float) -> Gen:

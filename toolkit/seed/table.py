@@ -37,6 +37,7 @@ class Column:
     max_digits: int | None = None
     decimal_places: int | None = None
     auto_now: bool = False  # auto_now / auto_now_add: the ORM would stamp a time
+    stamp: str = ""  # "created" (auto_now_add) or "updated" (auto_now): an update follows creation
     references: tuple[str, str] | None = None  # (table, column) for a foreign key
     one_to_one: bool = False
     # The source's conversion to the database value (Tortoise: field.to_db_value).
@@ -170,6 +171,8 @@ def from_tortoise(model: Any) -> Table:
                 max_digits=getattr(f, "max_digits", None),
                 decimal_places=getattr(f, "decimal_places", None),
                 auto_now=bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+                stamp="updated" if getattr(f, "auto_now", False)
+                else "created" if getattr(f, "auto_now_add", False) else "",
                 references=references,
                 one_to_one=reference is not None and reference.model_field_name in o2o_fields,
                 to_db=to_db,
