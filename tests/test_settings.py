@@ -118,3 +118,13 @@ def test_sqlite_path_in_config_is_relative_to_the_project_root(root: Path) -> No
 )
 def test_passwords_are_masked(url: str, shown: str) -> None:
     assert mask_url(url) == shown
+
+
+def test_a_config_without_environments_runs_on_the_embedded_default(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "toolkit.toml").write_text('[toolkit]\nmodels = ["shop.models"]\n')
+    s = resolve(environ={}, cwd=tmp_path)
+    assert (s.env, s.database_url) == ("dev", f"sqlite://{tmp_path / 'dev.sqlite3'}")
+    assert resolve(environ={"DATABASE_URL": "postgres://u@h/d"}, cwd=tmp_path).database_url == "postgres://u@h/d"
+    with pytest.raises(ConfigError, match="unknown environment 'prod'.*: dev"):
+        resolve(env="prod", environ={}, cwd=tmp_path)

@@ -156,12 +156,16 @@ def resolve(
     if not isinstance(section, dict) or not isinstance(envs, dict):
         raise ConfigError(f"{config_path}: [toolkit] and [env.NAME] must be tables")
 
+    default_env = str(section.get("default_env", "dev"))
+    if not envs:
+        # A config with no environments at all still runs on the embedded default.
+        envs = {default_env: {"database_url": f"sqlite://{default_env}.sqlite3"}}
     if env:
         env_name, env_source = env, "flag"
     elif environ.get("TOOLKIT_ENV"):
         env_name, env_source = environ["TOOLKIT_ENV"], "TOOLKIT_ENV"
     else:
-        env_name, env_source = str(section.get("default_env", "dev")), "config"
+        env_name, env_source = default_env, "config"
     if env_name not in envs:
         known = ", ".join(sorted(envs)) or "none"
         raise ConfigError(

@@ -149,7 +149,11 @@ def from_tortoise(model: Any) -> Table:
         references = None
         if reference is not None:
             related = reference.related_model._meta
-            references = (related.db_table, related.db_pk_column)
+            # `to_field` may point at a unique column other than the primary key.
+            target = getattr(reference, "to_field_instance", None)
+            target_attr = getattr(target, "model_field_name", None)
+            key = related.fields_db_projection.get(target_attr) if target_attr else None
+            references = (related.db_table, key or related.db_pk_column)
         kind = _kind_of(f)
         max_length = getattr(f, "max_length", None)
 

@@ -1,0 +1,72 @@
+"""Relation shapes beyond plain foreign keys to a primary key, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import model_project, query_db
+
+MODELS = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Country(Model):
+    id = fields.IntField(primary_key=True)
+    iso = fields.CharField(max_length=2, unique=True)
+    name = fields.CharField(max_length=60)
+
+    class Meta:
+        table = "s_countries"
+
+
+class City(Model):
+    id = fields.IntField(primary_key=True)
+    country = fields.ForeignKeyField("models.Country", to_field="iso", related_name="cities")
+    name = fields.CharField(max_length=60)
+
+    class Meta:
+        table = "s_cities"
+
+
+class Node(Model):
+    id = fields.IntField(primary_key=True)
+    label = fields.CharField(max_length=20)
+    parent = fields.ForeignKeyField("models.Node", related_name="children")
+
+    class Meta:
+        table = "s_nodes"
+
+
+class Visit(Model):
+    id = fields.IntField(primary_key=True)
+    city = fields.ForeignKeyField("models.City", db_constraint=False, related_name="visits")
+
+    class Meta:
+        table = "s_visits"
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_to_field_self_reference_and_unconstrained_keys_point_at_real_rows(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    project = model_project(tmp_path / "shapes", MODELS)
+    env = {"DATABASE_URL": request.getfixturevalue("pg_url")} if backend == "postgres" else {}
+    where = {"url": env["DATABASE_URL"]} if env else {"sqlite_path": project.sqlite_path}
+    assert project.run("migrate", env=env).returncode == 0
+    result = project.run("seed", "--all", "--count", "150", "--seed", "5", env=env)
+    assert result.returncode == 0, result.stderr
+    for sql in (
+        # to_field="iso": the city holds the country's code, not its id.
+        "SELECT count(*) FROM s_cities c LEFT JOIN s_countries k ON k.iso = c.country_id WHERE k.id IS NULL",
+        # A NOT NULL self-reference points at rows of its own table.
+        "SELECT count(*) FROM s_nodes n LEFT JOIN s_nodes p ON p.id = n.parent_id WHERE p.id IS NULL",
+        # No constraint to enforce it, and still no dangling key.
+        "SELECT count(*) FROM s_visits v LEFT JOIN s_cities c ON c.id = v.city_id WHERE c.id IS NULL",
+    ):
+        assert query_db(sql, **where) == [(0,)], sql
+    assert query_db("SELECT count(*), count(DISTINCT country_id) FROM s_cities", **where)[0][1] > 50
+    assert query_db("SELECT count(*) FROM s_nodes WHERE parent_id <> id", **where)[0][0] > 120
