@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -12,17 +13,17 @@ import time
 import asyncpg
 import pytest
 
-from tests.conftest import CLEAN_ENV, TOOLKIT, Project, make_project
+from tests.conftest import CLEAN_ENV, PG_ADMIN_URL, TOOLKIT, Project, make_project, query_db
 from tests.test_cli_seed import pg_rows, sqlite_rows
 
 COUNT = "120000"
 ARGS = ["seed", "--count", COUNT, "--seed", "13", "--batch-size", "2000", "--concurrency", "2"]
 
 
-def _start(project: Project, env: dict[str, str]) -> subprocess.Popen[str]:
+def _start(project: Project, env: dict[str, str], args: list[str] = ARGS) -> subprocess.Popen[str]:
     full = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
     full.update(env)
-    return subprocess.Popen([TOOLKIT, *ARGS], cwd=project.root, env=full, text=True,
+    return subprocess.Popen([TOOLKIT, *args], cwd=project.root, env=full, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -160,6 +161,68 @@ def test_a_dropped_connection_fails_clearly_and_resume_completes(project: Projec
     resumed = project.run("seed", "--resume", env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert len(pg_rows(pg_url)) == int(COUNT)
+
+
+def _local_cluster() -> str | None:
+    """The version of the PostgreSQL cluster this machine runs, if this test may restart it."""
+    versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
+    local = PG_ADMIN_URL.split("@", 1)[-1].startswith(("127.0.0.1:5432/", "localhost:5432/"))
+    if not versions or not local or os.geteuid() != 0 or shutil.which("pg_ctlcluster") is None:
+        return None
+    return versions[-1]
+
+
+def _wait_until_postgres_answers(url: str, seconds: float = 60) -> None:
+    async def ping() -> None:
+        conn = await asyncpg.connect(url, timeout=2)
+        await conn.close()
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            asyncio.run(ping())
+            return
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            assert time.monotonic() < deadline, "PostgreSQL did not come back after its restart"
+            time.sleep(0.2)
+
+
+def test_a_postgres_restart_during_a_seed_fails_clearly_and_resume_completes(
+    project: Project, pg_url: str
+) -> None:
+    version = _local_cluster()
+    if version is None:
+        pytest.skip("restarting PostgreSQL needs root, pg_ctlcluster and the local cluster")
+    env = {"DATABASE_URL": pg_url}
+    project.run("migrate", env=env)
+    count = 600_000  # long enough to still be running once pg_ctlcluster gets going
+    proc = _start(project, env, ["seed", "--count", str(count), "--seed", "13", "--batch-size", "2000"])
+    _wait_for_progress(project, pg_url, proc)
+    try:
+        restart = subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert restart.returncode == 0, restart.stderr
+    finally:
+        _wait_until_postgres_answers(pg_url)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.fail("the seed finished before PostgreSQL restarted")
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "never retrieved" not in err
+    assert err.startswith("Error: lost the connection to PostgreSQL at 127.0.0.1:5432 while seeding users"), err
+    assert "toolkit --env dev seed --resume" in err
+    partial = _count(pg_url)
+    assert partial == _committed(project, pg_url) < count
+    resumed = project.run("seed", "--resume", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Seeded {count - partial} rows" in resumed.stdout
+    assert _count(pg_url) == count
+
+
+def _count(url: str) -> int:
+    return int(query_db("SELECT count(*) FROM users", url=url)[0][0])
 
 
 def test_a_shard_started_again_after_a_crash_finishes_its_part(project: Project, pg_url: str) -> None:
