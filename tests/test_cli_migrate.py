@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import textwrap
 import time
+from pathlib import Path
 
 from tests.conftest import REPO, Project, query_db
 
@@ -240,3 +241,18 @@ def test_a_pending_migration_older_than_an_applied_one_is_refused(project: Proje
     result = project.cli("migrate")
     assert result.exit_code == 1
     assert "1_20300101000000_ours.py is pending but sorts before 2_20300101000000_theirs.py" in result.output
+
+
+def test_global_options_also_work_after_the_command(project: Project, tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite3"
+    migrated = project.run("migrate", "--database-url", f"sqlite://{other}", "-q")
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stderr == ""  # quiet: no progress
+    assert not project.sqlite_path.exists()  # the URL given after the command was used
+    seeded = project.run("seed", "--count", "25", "--database-url", f"sqlite://{other}", "--quiet")
+    assert seeded.returncode == 0, seeded.stderr
+    assert query_db("SELECT count(*) FROM users", sqlite_path=other) == [(25,)]
+    # Given twice, the one after the command wins.
+    refused = project.run("--env", "dev", "status", "--env", "nowhere")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("Error: unknown environment 'nowhere' (from flag)")

@@ -86,18 +86,32 @@ def _say(ctx: click.Context, message: str) -> None:
         click.echo(message, err=True)
 
 
+def _global_options(**extra: Any) -> list[click.Option]:
+    """The options of the group. `extra` makes the hidden copies every command also takes."""
+    return [
+        click.Option(["--env", "env"], metavar="NAME", help="Environment from the config file (else TOOLKIT_ENV, else default_env).", **extra),
+        click.Option(["--database-url", "database_url"], metavar="URL", help="Database URL (else DATABASE_URL, else the environment's database_url).", **extra),
+        click.Option(["--config", "config"], metavar="PATH", type=click.Path(dir_okay=False), help="Config file (else TOOLKIT_CONFIG, else config/toolkit.toml).", **extra),
+        click.Option(["-q", "--quiet", "quiet"], is_flag=True, default=None if extra else False, help="Print only results and errors, no progress.", **extra),
+        click.Option(
+            ["--wait", "wait"],
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Before the command, retry connecting to the database for up to SECONDS (with backoff).",
+            **extra,
+        ),
+    ]
+
+
+def _global_after_command(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    # `toolkit seed -q` means `toolkit -q seed`: a global option given after the command
+    # (the group has already stored its own values) wins over one given before it.
+    if value is not None:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), str(param.name): value}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--env", "env", metavar="NAME", help="Environment from the config file (else TOOLKIT_ENV, else default_env).")
-@click.option("--database-url", metavar="URL", help="Database URL (else DATABASE_URL, else the environment's database_url).")
-@click.option("--config", "config", metavar="PATH", type=click.Path(dir_okay=False), help="Config file (else TOOLKIT_CONFIG, else config/toolkit.toml).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors, no progress.")
-@click.option(
-    "--wait",
-    "wait",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    help="Before the command, retry connecting to the database for up to SECONDS (with backoff).",
-)
 @click.version_option(__version__, "--version", prog_name="toolkit", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(
@@ -110,6 +124,9 @@ def cli(
 ) -> None:
     """Migrate and seed a Tortoise ORM database: `toolkit migrate`, then `toolkit seed --count N`."""
     ctx.obj = {"env": env, "database_url": database_url, "config": config, "quiet": quiet, "wait": wait}
+
+
+cli.params[:0] = _global_options()
 
 
 # --- migrations -----------------------------------------------------------------------
@@ -583,6 +600,10 @@ def reset(ctx: click.Context, seed_value: int | None, locale: str, lock_timeout:
         )
     )
     _print_bootstrap(settings, report)
+
+
+for _command in cli.commands.values():
+    _command.params += _global_options(hidden=True, expose_value=False, callback=_global_after_command)
 
 
 def main() -> None:
