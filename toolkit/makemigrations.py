@@ -74,9 +74,14 @@ class MakeMigrationsReport:
 def _offline_clients() -> dict[str, Callable[[], Any]]:
     """Per dialect, a Tortoise client that Aerich's DDL can use without a server."""
     from tortoise.backends.asyncpg.client import AsyncpgDBClient
+    from tortoise.backends.mysql.client import MySQLClient
     from tortoise.backends.sqlite.client import SqliteClient
 
     return {
+        "mysql": lambda: MySQLClient(
+            user="toolkit", password="", database="toolkit", host="localhost", port=3306,
+            connection_name="toolkit_offline_mysql", charset="utf8mb4",
+        ),
         "postgres": lambda: AsyncpgDBClient(
             user="toolkit", password="", database="toolkit", host="localhost", port=5432,
             connection_name="toolkit_offline_postgres",
@@ -93,9 +98,10 @@ def offline_client(dialect: str) -> Any:
 
 
 def _ddl_classes() -> dict[str, type]:
+    from aerich.ddl.mysql import MysqlDDL
     from aerich.ddl.postgres import PostgresDDL
 
-    return {"postgres": PostgresDDL, "sqlite": _portable_sqlite_ddl()}
+    return {"mysql": MysqlDDL, "postgres": PostgresDDL, "sqlite": _portable_sqlite_ddl()}
 
 
 def _portable_sqlite_ddl() -> type:

@@ -53,7 +53,7 @@ def _manages_transaction(sql: str) -> bool:
     return bool(_OWN_TRANSACTION.search(sql))
 _TEMPLATE_INDENT = re.compile(r"^ {8}(?=\S)", re.MULTILINE)
 DEFAULT_LOCK_TIMEOUT = 30.0
-_LABELS = {"postgres": "PostgreSQL", "sqlite": "SQLite"}
+_LABELS = {"mysql": "MySQL", "postgres": "PostgreSQL", "sqlite": "SQLite"}
 
 
 @dataclass(frozen=True)

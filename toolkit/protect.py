@@ -22,7 +22,8 @@ from toolkit.settings import Settings
 
 METADATA = "toolkit_metadata"
 ENVIRONMENT_KEY = "environment"
-_DDL = f"CREATE TABLE IF NOT EXISTS {METADATA} (key VARCHAR(64) NOT NULL PRIMARY KEY, value TEXT NOT NULL)"
+# "key" is quoted: it is a reserved word in MySQL.
+_DDL = f'CREATE TABLE IF NOT EXISTS {METADATA} ("key" VARCHAR(64) NOT NULL PRIMARY KEY, value TEXT NOT NULL)'
 
 
 async def remember_environment(settings: Settings, backend: Backend | None = None) -> None:
@@ -32,10 +33,10 @@ async def remember_environment(settings: Settings, backend: Backend | None = Non
     try:
         async with conn.serialized() as tx:
             await tx.execute(_DDL)
-            found = await tx.fetch(f"SELECT value FROM {METADATA} WHERE key = ?", ENVIRONMENT_KEY)
+            found = await tx.fetch(f'SELECT value FROM {METADATA} WHERE "key" = ?', ENVIRONMENT_KEY)
             if not found:
                 await tx.execute(
-                    f"INSERT INTO {METADATA} (key, value) VALUES (?, ?)", ENVIRONMENT_KEY, settings.env
+                    f'INSERT INTO {METADATA} ("key", value) VALUES (?, ?)', ENVIRONMENT_KEY, settings.env
                 )
     finally:
         await conn.close()
@@ -50,7 +51,7 @@ async def recorded_environment(settings: Settings) -> str | None:
     try:
         if not await conn.table_exists(METADATA):
             return None
-        found = await conn.fetch(f"SELECT value FROM {METADATA} WHERE key = ?", ENVIRONMENT_KEY)
+        found = await conn.fetch(f'SELECT value FROM {METADATA} WHERE "key" = ?', ENVIRONMENT_KEY)
         return str(found[0][0]) if found else None
     finally:
         await conn.close()

@@ -26,6 +26,7 @@ SCHEMES = {
     "postgres": "postgres",
     "postgresql": "postgres",
     "asyncpg": "postgres",
+    "mysql": "mysql",
 }
 
 

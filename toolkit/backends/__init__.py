@@ -13,6 +13,10 @@ def backend_for(url: str) -> Backend:
         from toolkit.backends.postgres import PostgresBackend
 
         return PostgresBackend(url)
+    if dialect == "mysql":
+        from toolkit.backends.mysql import MysqlBackend
+
+        return MysqlBackend(url)
     from toolkit.backends.sqlite import SqliteBackend
 
     return SqliteBackend(url)

@@ -1,0 +1,278 @@
+"""MySQL and MariaDB through aiomysql. Loads with multi-row INSERTs in one transaction per batch.
+
+toolkit's own SQL quotes identifiers with double quotes, so every raw connection here runs
+with `ANSI_QUOTES` added to its `sql_mode` (Tortoise and Aerich use their own connections
+and write backticks).
+
+What MySQL can't give: DDL commits implicitly, so a migration is not atomic (statements
+before an error stay), and emptying a table with `--truncate` does not restart its
+AUTO_INCREMENT (InnoDB moves it past explicitly inserted keys by itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import aiomysql
+import pymysql
+
+from toolkit.backends.base import (
+    LOCK_POLL_SECONDS,
+    Backend,
+    Connection,
+    Row,
+    Statement,
+    Tx,
+    quote_ident,
+)
+from toolkit.errors import DatabaseUnavailable, LockTimeout
+
+_PLACEHOLDER = re.compile(r"\?")
+# MySQL's named locks: one for migrations, one serializing the seed ledger's allocations.
+MIGRATION_LOCK_NAME = "toolkit_migrations"
+LEDGER_LOCK_NAME = "toolkit_ledger"
+_INIT = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'"
+# Server error numbers (ER_*) and client ones (CR_*) that mean the session is gone.
+_LOST = {2006, 2013, 2055, 1927, 4031}
+_BAD_DB = 1049
+_ACCESS_DENIED = 1045
+
+
+def _format(sql: str, args: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
+    # pymysql formats with `%`: a literal percent sign must be doubled when there are args.
+    if not args:
+        return sql, None
+    return _PLACEHOLDER.sub("%s", sql.replace("%", "%%")), tuple(args)
+
+
+class _MysqlTx(Tx):
+    def __init__(self, conn: aiomysql.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self.conn.cursor() as cur:
+            await cur.execute(*_format(sql, args))
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        async with self.conn.cursor() as cur:
+            await cur.execute(*_format(sql, args))
+            return [tuple(r) for r in await cur.fetchall()]
+
+
+class MysqlConnection(Connection):
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self.pool = pool
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiomysql.Connection]:
+        async with self.pool.acquire() as conn:
+            await conn.begin()
+            try:
+                yield conn
+                await conn.commit()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.rollback()
+                raise
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        async with self._transaction() as conn:
+            await _MysqlTx(conn).execute(sql, *args)
+
+    async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        async with self._transaction() as conn:
+            return await _MysqlTx(conn).fetch(sql, *args)
+
+    async def load(
+        self, table: str, columns: Sequence[str], rows: Sequence[Row], then: Sequence[Statement] = ()
+    ) -> None:
+        cols = ", ".join(quote_ident(c) for c in columns)
+        marks = ", ".join("%s" for _ in columns)
+        # pymysql turns executemany of one INSERT ... VALUES into multi-row INSERTs.
+        sql = f"INSERT INTO {quote_ident(table)} ({cols}) VALUES ({marks})"
+        async with self._transaction() as conn:
+            async with conn.cursor() as cur:
+                await cur.executemany(sql, [tuple(r) for r in rows])
+            tx = _MysqlTx(conn)
+            for stmt, args in then:
+                await tx.execute(stmt, *args)
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        async with self._transaction() as conn, conn.cursor() as cur:
+            await cur.executemany(_PLACEHOLDER.sub("%s", sql.replace("%", "%%")), [tuple(r) for r in rows])
+
+    @asynccontextmanager
+    async def serialized(self) -> AsyncIterator[Tx]:
+        async with self.pool.acquire() as conn:
+            tx = _MysqlTx(conn)
+            # A named lock is held by the session, not the transaction: release it after.
+            got = await tx.fetch("SELECT GET_LOCK(?, 60)", LEDGER_LOCK_NAME)
+            if not got or got[0][0] != 1:
+                raise LockTimeout("another toolkit seed held the seed ledger's lock for 60s; try again")
+            try:
+                await conn.begin()
+                try:
+                    yield tx
+                    await conn.commit()
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        await conn.rollback()
+                    raise
+            finally:
+                with contextlib.suppress(Exception):
+                    await tx.fetch("SELECT RELEASE_LOCK(?)", LEDGER_LOCK_NAME)
+
+    async def table_exists(self, table: str) -> bool:
+        found = await self.fetch(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+            table,
+        )
+        return bool(found)
+
+    async def close(self) -> None:
+        self.pool.close()
+        await self.pool.wait_closed()
+
+
+class MysqlBackend(Backend):
+    dialect = "mysql"
+    label = "MySQL"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        parts = urlsplit(url)
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or 3306
+        self.user = unquote(parts.username or "root")
+        self.password = unquote(parts.password or "")
+        self.database = (parts.path or "/").lstrip("/")
+        self.options = dict(parse_qsl(parts.query))
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def tortoise_url(self) -> str:
+        return "mysql://" + self.url.split("://", 1)[1]
+
+    def is_connection_lost(self, exc: BaseException) -> bool:
+        if isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in _LOST:
+            return True
+        return isinstance(exc, (ConnectionError, OSError, pymysql.err.InterfaceError))
+
+    def is_server_reason(self, exc: BaseException) -> bool:
+        return isinstance(exc, pymysql.err.MySQLError) and not self.is_connection_lost(exc)
+
+    def is_fallout(self, context: Mapping[str, Any]) -> bool:
+        return super().is_fallout(context)
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "db": self.database,
+            "charset": self.options.get("charset", "utf8mb4"),
+            "autocommit": False,
+            "init_command": _INIT,
+        }
+
+    async def _connect_one(self, timeout: float) -> aiomysql.Connection:
+        if not self.database:
+            raise DatabaseUnavailable(
+                f"the MySQL URL names no database ({self.where}); use mysql://user:password@host:port/DATABASE"
+            )
+        try:
+            return await asyncio.wait_for(
+                aiomysql.connect(connect_timeout=timeout, **self._connect_kwargs()), timeout + 1
+            )
+        except pymysql.err.OperationalError as exc:
+            code = exc.args[0] if exc.args else None
+            if code == _BAD_DB:
+                raise DatabaseUnavailable(
+                    f"database {self.database!r} does not exist on MySQL at {self.where}; "
+                    f"create it (CREATE DATABASE `{self.database}`) or fix the database URL"
+                ) from None
+            if code == _ACCESS_DENIED:
+                raise DatabaseUnavailable(
+                    f"MySQL at {self.where} refused user {self.user!r}; check the user and password in the database URL"
+                ) from None
+            reason = str(exc.args[1] if len(exc.args) > 1 else exc)
+            raise DatabaseUnavailable(
+                f"cannot reach MySQL at {self.where} ({reason.splitlines()[0]}); "
+                "is the server running? check the database URL or DATABASE_URL"
+            ) from None
+        except (TimeoutError, OSError) as exc:
+            reason = str(exc) or f"no answer within {timeout:g}s"
+            raise DatabaseUnavailable(
+                f"cannot reach MySQL at {self.where} ({reason.splitlines()[0]}); "
+                "is the server running? check the database URL or DATABASE_URL"
+            ) from None
+
+    async def ensure_reachable(self, *, timeout: float, create: bool) -> bool:
+        conn = await self._connect_one(timeout)
+        conn.close()
+        return True
+
+    async def connect(self, concurrency: int) -> Connection:
+        await self.ensure_reachable(timeout=5, create=False)
+        pool = await aiomysql.create_pool(minsize=0, maxsize=concurrency, **self._connect_kwargs())
+        return MysqlConnection(pool)
+
+    async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
+        rows = await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+            "AND table_name = ? AND is_nullable = 'NO'",
+            table,
+        )
+        return {r[0] for r in rows}
+
+    @asynccontextmanager
+    async def migration_lock(self, timeout: float) -> AsyncIterator[None]:
+        # A named lock on a connection of its own, held for the whole run.
+        conn = await self._connect_one(timeout=max(timeout, 5))
+        tx = _MysqlTx(conn)
+        try:
+            deadline = time.monotonic() + timeout
+            while (await tx.fetch("SELECT GET_LOCK(?, 0)", MIGRATION_LOCK_NAME))[0][0] != 1:
+                if time.monotonic() >= deadline:
+                    raise LockTimeout.waited(self.where, timeout)
+                await asyncio.sleep(LOCK_POLL_SECONDS)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await tx.fetch("SELECT RELEASE_LOCK(?)", MIGRATION_LOCK_NAME)
+        finally:
+            conn.close()
+
+    async def empty_table(self, tx: Tx, table: str) -> None:
+        # TRUNCATE would commit the ledger's transaction (it is DDL in MySQL); DELETE doesn't.
+        await tx.execute(f"DELETE FROM {self.quote(table)}")
+
+    async def drop_tables(self, conn: Connection, tables: Sequence[str]) -> None:
+        if not tables:
+            return
+        assert isinstance(conn, MysqlConnection)
+        async with conn.pool.acquire() as raw:
+            tx = _MysqlTx(raw)
+            # The session's checks are off while dropping: MySQL refuses to drop a table
+            # that another one still points at, whatever the order.
+            await tx.execute("SET SESSION foreign_key_checks = 0")
+            try:
+                await tx.execute(f"DROP TABLE IF EXISTS {', '.join(map(self.quote, tables))}")
+            finally:
+                await tx.execute("SET SESSION foreign_key_checks = 1")
+
+    def sync_sequence_sql(self, table: str, column: str, at_least: int = 0) -> list[str]:
+        # InnoDB moves AUTO_INCREMENT past explicitly inserted keys; an ALTER to reserve
+        # them ahead would commit the ledger's transaction.
+        return []
