@@ -40,6 +40,17 @@ class Node(Model):
         table = "s_nodes"
 
 
+class Product(Model):
+    id = fields.IntField(primary_key=True)
+    # Aerich 0.10 wrote the through table of only the first of these: the link to itself
+    # went missing from the migration.
+    countries = fields.ManyToManyField("models.Country", related_name="products")
+    related = fields.ManyToManyField("models.Product", related_name="related_to")
+
+    class Meta:
+        table = "s_products"
+
+
 class Visit(Model):
     id = fields.IntField(primary_key=True)
     city = fields.ForeignKeyField("models.City", db_constraint=False, related_name="visits")
@@ -69,4 +80,9 @@ def test_to_field_self_reference_and_unconstrained_keys_point_at_real_rows(
     ):
         assert query_db(sql, **where) == [(0,)], sql
     assert query_db("SELECT count(*), count(DISTINCT country_id) FROM s_cities", **where)[0][1] > 50
+    links = query_db("SELECT * FROM s_products_s_products", **where)
+    products = {p for (p,) in query_db("SELECT id FROM s_products", **where)}
+    assert links and all(a in products and b in products for a, b in links)
+    assert len(set(links)) == len(links)
+    assert query_db("SELECT count(*) FROM s_products_s_countries", **where)[0][0] > 0
     assert query_db("SELECT count(*) FROM s_nodes WHERE parent_id <> id", **where)[0][0] > 120

@@ -181,11 +181,40 @@ def _diff_for_dialect(
     old, new = Migrate._exclude_model_name_changes(old, new)
     # no_input: a field renamed without a type change is taken as a rename, as `aerich
     # migrate --no-input` does; the same answer then holds for every dialect.
-    with _self_references_allowed(Migrate):
+    with _self_references_allowed(Migrate), _every_m2m_change_seen():
         Migrate.diff_models(old, new, no_input=True)
         Migrate.diff_models(new, old, False, no_input=True)
     Migrate._merge_operators()
     return list(Migrate.upgrade_operators), list(Migrate.downgrade_operators)
+
+
+@contextmanager
+def _every_m2m_change_seen() -> Iterator[None]:
+    """Hand Aerich's differ one many-to-many table per change.
+
+    A model's new many-to-many fields arrive as one "add" holding several fields, and
+    Aerich 0.10 creates the through table of the first only. The others are usually
+    created from the other model's side, but not a model's link to itself
+    (`related = ManyToManyField("models.Product")`), whose table went missing.
+    """
+    import aerich.migrate as aerich_migrate
+
+    names = vars(aerich_migrate)  # the differ looks the function up in its module
+    original = names["get_dict_diff_by_key"]
+
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Iterator[tuple[str, Any, Any]]:
+        for action, option, change in original(*args, **kwargs):
+            if action in ("add", "remove") and isinstance(change, list) and len(change) > 1:
+                for item in change:
+                    yield action, option, [item]
+            else:
+                yield action, option, change
+
+    names["get_dict_diff_by_key"] = one_at_a_time
+    try:
+        yield
+    finally:
+        names["get_dict_diff_by_key"] = original
 
 
 @contextmanager
