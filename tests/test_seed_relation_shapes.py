@@ -86,3 +86,46 @@ def test_to_field_self_reference_and_unconstrained_keys_point_at_real_rows(
     assert len(set(links)) == len(links)
     assert query_db("SELECT count(*) FROM s_products_s_countries", **where)[0][0] > 0
     assert query_db("SELECT count(*) FROM s_nodes WHERE parent_id <> id", **where)[0][0] > 120
+
+
+BOUNDED = """
+from tortoise import fields
+from tortoise.models import Model
+from tortoise.validators import MaxValueValidator, MinValueValidator
+
+
+class Invoice(Model):
+    id = fields.IntField(primary_key=True)
+    amount = fields.DecimalField(max_digits=3, decimal_places=0)
+    price = fields.DecimalField(max_digits=4, decimal_places=2)
+    percent = fields.IntField(validators=[MaxValueValidator(100)])
+    rating = fields.SmallIntField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    temperature = fields.FloatField(validators=[MinValueValidator(-20), MaxValueValidator(45)])
+
+    class Meta:
+        table = "s_invoices"
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_numbers_fit_their_decimal_digits_and_validators(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    from decimal import Decimal
+
+    project = model_project(tmp_path / "bounded", BOUNDED)
+    env = {"DATABASE_URL": request.getfixturevalue("pg_url")} if backend == "postgres" else {}
+    where = {"url": env["DATABASE_URL"]} if env else {"sqlite_path": project.sqlite_path}
+    assert project.run("migrate", env=env).returncode == 0
+    result = project.run("seed", "--all", "--count", "3000", "--seed", "1", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = query_db("SELECT amount, price, percent, rating, temperature FROM s_invoices", **where)
+    assert len(rows) == 3000
+    amounts = [Decimal(str(r[0])) for r in rows]
+    prices = [Decimal(str(r[1])) for r in rows]
+    assert all(0 <= a <= 999 and a == a.to_integral_value() for a in amounts)
+    assert all(0 <= p <= Decimal("99.99") for p in prices)
+    assert max(prices.count(p) for p in set(prices)) < 30  # not piled up at the cap
+    assert {r[2] for r in rows} <= set(range(0, 101)) and len({r[2] for r in rows}) > 50
+    assert {r[3] for r in rows} == {1, 2, 3, 4, 5}
+    assert all(-20 <= r[4] <= 45 for r in rows)
