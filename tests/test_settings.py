@@ -128,3 +128,12 @@ def test_a_config_without_environments_runs_on_the_embedded_default(tmp_path: Pa
     assert resolve(environ={"DATABASE_URL": "postgres://u@h/d"}, cwd=tmp_path).database_url == "postgres://u@h/d"
     with pytest.raises(ConfigError, match="unknown environment 'prod'.*: dev"):
         resolve(env="prod", environ={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:pw@h:notaport/d", "postgresql://u:pw@h:99999/d", "postgresql://u:pw@[::1:5432/d"]
+)
+def test_a_malformed_server_address_is_a_usage_error(root: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="malformed database URL .*use scheme://") as caught:
+        resolve(database_url=url, environ={}, cwd=root)
+    assert "pw" not in str(caught.value)

@@ -90,6 +90,19 @@ def dialect_of(url: str) -> str:
         ) from None
 
 
+def _check_url(url: str) -> None:
+    if dialect_of(url) == "sqlite":
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError as exc:
+        raise ConfigError(
+            f"malformed database URL {mask_url(url)!r} ({exc}); "
+            "use scheme://user:password@host:port/database"
+        ) from None
+
+
 def expand_vars(value: str, environ: Mapping[str, str], where: str) -> str:
     """Expand `${VAR}` from the environment; a missing variable is an error that names it."""
 
@@ -190,7 +203,7 @@ def resolve(
         url = expand_vars(str(raw), environ, f"[env.{env_name}] database_url")
         url_source = "config"
         url = _sqlite_absolute(url, root) if url.lower().startswith("sqlite://") else url
-    dialect_of(url)  # fail early on an unknown scheme
+    _check_url(url)  # fail early on an unknown scheme or a malformed server address
 
     models = section.get("models", ["toolkit.models"])
     if isinstance(models, str):
