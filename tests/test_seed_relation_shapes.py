@@ -129,3 +129,21 @@ def test_numbers_fit_their_decimal_digits_and_validators(
     assert {r[2] for r in rows} <= set(range(0, 101)) and len({r[2] for r in rows}) > 50
     assert {r[3] for r in rows} == {1, 2, 3, 4, 5}
     assert all(-20 <= r[4] <= 45 for r in rows)
+
+
+def test_dry_run_samples_keys_of_a_to_field_before_and_after_loading(tmp_path: Path) -> None:
+    import json
+    import re
+
+    project = model_project(tmp_path / "dry", MODELS)
+    assert project.run("migrate").returncode == 0
+
+    def city_keys() -> list[str]:
+        result = project.run("seed", "--model", "Country=20", "--model", "City=20", "--dry-run", "--json")
+        assert result.returncode == 0, result.stderr
+        return [row["country_id"] for row in json.loads(result.stdout)["samples"]["City"]]
+
+    # Planned countries, then loaded ones mixed with planned ones: ISO codes, never ids.
+    assert all(re.fullmatch(r"[A-Z]{2}", k) for k in city_keys())
+    assert project.run("seed", "--model", "Country=30", "--seed", "2").returncode == 0
+    assert all(re.fullmatch(r"[A-Z]{2}", k) for k in city_keys())

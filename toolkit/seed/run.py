@@ -405,15 +405,16 @@ class _PredictedKeys(relations.KeySource):
 
     def __init__(self, conn: Connection, backend: Backend) -> None:
         super().__init__(conn, backend)
-        self.new: dict[str, list[Any]] = {}
+        # table -> column -> values the plan will load (a key may be any unique column: to_field)
+        self.new: dict[str, dict[str, list[Any]]] = {}
 
     async def keys(self, table: str, column: str) -> np.ndarray:
         existing = await super().keys(table, column)
-        return relations.key_array([*existing.tolist(), *self.new.get(table, [])])
+        return relations.key_array([*existing.tolist(), *self.new.get(table, {}).get(column, [])])
 
     async def free(self, parent: str, parent_key: str, child: str, column: str) -> np.ndarray:
         existing = await super().free(parent, parent_key, child, column)
-        return relations.key_array([*existing.tolist(), *self.new.get(parent, [])])
+        return relations.key_array([*existing.tolist(), *self.new.get(parent, {}).get(parent_key, [])])
 
 
 # --- the run ------------------------------------------------------------------------
@@ -830,15 +831,19 @@ async def _dry_run(
         report.samples[p.model] = [
             {c: jsonable(v) for c, v in zip(maker.columns, r)} for r in rows
         ]
-        pk = t.primary_key
-        if pk is not None and pk.name in maker.columns:
-            # Children sample from these keys; a prefix is enough to show realistic rows.
-            at = maker.columns.index(pk.name)
-            made = maker.rows(start, start + min(p.count, PREDICTED_KEYS))
-            keys.new[t.name] = [r[at] for r in made]
+        # Children sample from these keys; a prefix is enough to show realistic rows.
+        made = maker.rows(start, start + min(p.count, PREDICTED_KEYS))
+        keys.new[t.name] = {
+            c: [r[i] for r in made] for i, c in enumerate(maker.columns) if _is_key(t, c)
+        }
 
 
 PREDICTED_KEYS = 20_000
+
+
+def _is_key(table: Table, column: str) -> bool:
+    """Whether a foreign key can point at `column`: the primary key or a unique column."""
+    return any(c.name == column and (c.primary_key or c.unique) for c in table.columns)
 
 
 async def _max_id(conn: Connection, backend: Backend, table: Table) -> int:
