@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,26 @@ def test_a_malformed_server_address_is_a_usage_error(root: Path, url: str) -> No
     with pytest.raises(ConfigError, match="malformed database URL .*use scheme://") as caught:
         resolve(database_url=url, environ={}, cwd=root)
     assert "pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ('[toolkit]\nmodel = ["toolkit.models"]\n', "unknown key 'model' in [toolkit]; did you mean 'models'?"),
+        ('[toolkit]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotectd = true\n',
+         "unknown key 'protectd' in [env.dev]; did you mean 'protected'?"),
+    ],
+)
+def test_a_near_miss_of_a_known_key_is_refused(tmp_path: Path, snippet: str, message: str) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "toolkit.toml").write_text(snippet)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        resolve(environ={}, cwd=tmp_path)
+
+
+def test_keys_of_a_teams_own_are_allowed(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "toolkit.toml").write_text(
+        '[toolkit]\nowner = "platform"\n[env.dev]\ndatabase_url = "sqlite://x.db"\nslack_channel = "#db"\n'
+    )
+    assert resolve(environ={}, cwd=tmp_path).env_options == {"slack_channel": "#db"}

@@ -5,6 +5,7 @@ Precedence, for every value: command-line flag > environment variable > config f
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -88,6 +89,20 @@ def dialect_of(url: str) -> str:
         raise ConfigError(
             f"unsupported database URL {mask_url(url)!r} ({shown}); use one of {known}"
         ) from None
+
+
+_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env")
+_ENV_KEYS = ("database_url", "protected")
+
+
+def _refuse_typos(table: Mapping[str, Any], known: tuple[str, ...], where: str, path: Path) -> None:
+    # Other keys are allowed (teams keep their own there); a near miss of a known key is a
+    # typo that would silently change behaviour: `protectd = true` protects nothing.
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+            if close:
+                raise ConfigError(f"{path}: unknown key {key!r} in {where}; did you mean {close[0]!r}?")
 
 
 def _check_url(url: str) -> None:
@@ -186,6 +201,10 @@ def resolve(
             f"known environments in {config_path}: {known}"
         )
     env_section = envs[env_name]
+    _refuse_typos(section, _TOOLKIT_KEYS, "[toolkit]", config_path)
+    for name, table in envs.items():
+        if isinstance(table, dict):
+            _refuse_typos(table, _ENV_KEYS, f"[env.{name}]", config_path)
 
     if database_url:
         url, url_source = database_url, "flag"

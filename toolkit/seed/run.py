@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import difflib
 import secrets
 import signal
 import time
@@ -601,6 +602,14 @@ async def seed(
         tables = all_tables(app_models(settings))
     definitions = load_definitions(settings.seeds_dir)
     models = [m for m, t in tables.items() if t.link_of is None]
+    for stray in sorted(set(definitions) - set(models)):
+        # A typo would quietly drop the overrides. A definition for a model this project
+        # doesn't have at all (the bundled users seed, copied along) is left alone.
+        close = difflib.get_close_matches(stray, models, n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(
+                f"seeds/ has a definition for unknown model {stray!r}; did you mean {close[0]!r}?"
+            )
     requested: dict[str, int] = {}
     source = "--resume"
     if request.resume:
