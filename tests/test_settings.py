@@ -161,3 +161,8 @@ def test_keys_of_a_teams_own_are_allowed(tmp_path: Path) -> None:
         '[toolkit]\nowner = "platform"\n[env.dev]\ndatabase_url = "sqlite://x.db"\nslack_channel = "#db"\n'
     )
     assert resolve(environ={}, cwd=tmp_path).env_options == {"slack_channel": "#db"}
+
+
+def test_an_sqlite_url_without_a_file_is_a_usage_error(root: Path) -> None:
+    with pytest.raises(ConfigError, match="names no file; use sqlite://path/to/db.sqlite3"):
+        resolve(database_url="sqlite://", environ={}, cwd=root)

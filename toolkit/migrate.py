@@ -278,7 +278,7 @@ async def _aerich_session(settings: Settings) -> AsyncIterator[Any]:
     from aerich import Command
     from tortoise.exceptions import ConfigurationError
 
-    from toolkit.db import explain_config_error, tortoise_config
+    from toolkit.db import explain_config_error, import_failure, tortoise_config
 
     command = Command(
         tortoise_config=tortoise_config(settings),
@@ -290,6 +290,12 @@ async def _aerich_session(settings: Settings) -> AsyncIterator[Any]:
     except (ConfigurationError, ImportError, SyntaxError) as exc:
         await command.aclose()
         raise explain_config_error(exc, settings) from None
+    except Exception:
+        await command.aclose()
+        failure = import_failure(settings)  # a model module that raised while importing
+        if failure is not None:
+            raise failure from None
+        raise
     except BaseException:
         await command.aclose()
         raise

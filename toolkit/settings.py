@@ -139,7 +139,12 @@ def _project_root_of(config_path: Path) -> Path:
 
 def _sqlite_absolute(url: str, base: Path) -> str:
     path, sep, query = url.split("://", 1)[1].partition("?")
-    if not path or path == ":memory:" or Path(path).is_absolute():
+    if not path:
+        raise ConfigError(
+            f"the SQLite URL {url!r} names no file; use sqlite://path/to/db.sqlite3 (relative to the "
+            "project root) or sqlite:///absolute/path.sqlite3"
+        )
+    if path == ":memory:" or Path(path).is_absolute():
         return url
     return f"sqlite://{(base / path).resolve()}{sep}{query}"
 
