@@ -147,3 +147,52 @@ def test_dry_run_samples_keys_of_a_to_field_before_and_after_loading(tmp_path: P
     assert all(re.fullmatch(r"[A-Z]{2}", k) for k in city_keys())
     assert project.run("seed", "--model", "Country=30", "--seed", "2").returncode == 0
     assert all(re.fullmatch(r"[A-Z]{2}", k) for k in city_keys())
+
+
+TICKETS = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Event(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=80)
+
+    class Meta:
+        table = "s_events"
+
+
+class Member(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=120, unique=True)
+
+    class Meta:
+        table = "s_members"
+
+
+class Ticket(Model):
+    id = fields.IntField(primary_key=True)
+    event = fields.ForeignKeyField("models.Event", related_name="tickets")
+    member = fields.ForeignKeyField("models.Member", related_name="tickets")
+
+    class Meta:
+        table = "s_tickets"
+        unique_together = (("event", "member"),)
+"""
+
+
+def test_a_link_table_that_runs_out_of_pairs_says_so(tmp_path: Path) -> None:
+    import json
+
+    project = model_project(tmp_path / "tickets", TICKETS)
+    assert project.run("migrate").returncode == 0
+    assert project.run("seed", "--model", "Event=5", "--model", "Member=4").returncode == 0
+    capped = project.run("seed", "--model", "Ticket=30")
+    assert capped.returncode == 0, capped.stderr
+    assert "Fewer Ticket rows than asked: capped at 20: that many (event_id, member_id) pairs are left" in capped.stdout
+    assert "Seeded 20 rows" in capped.stdout
+    none_left = project.run("seed", "--model", "Ticket=5", "--json")
+    assert none_left.returncode == 0
+    assert json.loads(none_left.stdout)["skipped"] == ["Ticket"]
+    text = project.run("seed", "--model", "Ticket=5")
+    assert "No Ticket rows added: every pair of rows it links already exists" in text.stdout

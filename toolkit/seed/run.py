@@ -123,6 +123,8 @@ class SeedReport:
     # A few rows per model, as they would be written (dry runs only), by model name.
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     source: str = ""  # where the counts came from: options, or the profile
+    # Requested models that get no rows: a link table whose every pair already exists.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -131,6 +133,11 @@ class SeedReport:
     @property
     def auto_seeded(self) -> list[PlanReport]:
         return [p for p in self.plan if p.auto and not p.link]
+
+    @property
+    def capped(self) -> list[PlanReport]:
+        """Requested tables that get fewer rows than asked (a link table runs out of pairs)."""
+        return [p for p in self.plan if not p.auto and any(r.startswith("capped") for r in p.reasons)]
 
 
 def validate(request: SeedRequest) -> None:
@@ -659,6 +666,7 @@ async def seed(
                            p.reasons, p.deferred)
                 for p in plan
             ]
+            report.skipped = [m for m in requested if m not in {p.model for p in plan}]
             if shards > 1:
                 _refuse_shards(plan)
             if request.dry_run:
