@@ -46,7 +46,9 @@ def query_db(sql: str, *, sqlite_path: Path | None = None, url: str | None = Non
 
         db = sqlite3.connect(sqlite_path)
         try:
-            return [tuple(r) for r in db.execute(sql).fetchall()]
+            rows = [tuple(r) for r in db.execute(sql).fetchall()]
+            db.commit()  # for the odd INSERT or DELETE a test makes
+            return rows
         finally:
             db.close()
 

@@ -148,3 +148,21 @@ def test_seed_with_pending_migrations_says_to_migrate(project: Project) -> None:
     assert result.exit_code == 1
     assert "1 migration(s) pending" in _one_line_error(result.output)
     assert "run `toolkit migrate` first" in result.output
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("import nonexistent_lib_xyz\n", "imports 'nonexistent_lib_xyz', which is not installed; install it"),
+        ('raise RuntimeError("boom")\n', "importing model module 'broken_models' failed: RuntimeError: boom"),
+        ("def (\n", "has a syntax error at "),
+    ],
+)
+def test_a_model_module_that_fails_to_import_says_why(project: Project, source: str, message: str) -> None:
+    (project.root / "broken_models.py").write_text(source)
+    config = project.root / "config" / "toolkit.toml"
+    config.write_text(config.read_text().replace('models = ["toolkit.models"]', 'models = ["broken_models"]'))
+    result = project.run("makemigrations")
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert "Traceback" not in result.stderr

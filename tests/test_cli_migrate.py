@@ -256,3 +256,27 @@ def test_global_options_also_work_after_the_command(project: Project, tmp_path: 
     refused = project.run("--env", "dev", "status", "--env", "nowhere")
     assert refused.returncode == 2
     assert refused.stderr.startswith("Error: unknown environment 'nowhere' (from flag)")
+
+
+def test_tortoise_url_options_work_and_schema_is_honoured(project: Project, pg_url: str) -> None:
+    query_db("CREATE SCHEMA app", url=pg_url)
+    url = f"{pg_url}?minsize=1&maxsize=5&schema=app"
+    for args in (["migrate"], ["seed", "--count", "300"], ["status", "--exit-code"], ["check"]):
+        result = project.run("--database-url", url, *args)
+        assert result.returncode == 0, (args, result.stderr)
+    tables = query_db("SELECT table_schema, count(*) FROM information_schema.tables "
+                      "WHERE table_name = 'users' GROUP BY 1", url=pg_url)
+    assert tables == [("app", 1)]
+    assert query_db("SELECT count(*) FROM app.users", url=pg_url) == [(300,)]
+
+
+def test_a_table_dropped_by_rollback_is_seeded_as_new_when_it_comes_back(project: Project, pg_url: str) -> None:
+    env = {"DATABASE_URL": pg_url}
+    assert project.run("migrate", env=env).returncode == 0
+    assert project.run("seed", "--count", "500", "--seed", "4", env=env).returncode == 0
+    first = query_db("SELECT id, email FROM users ORDER BY id", url=pg_url)
+    assert project.run("rollback", "--to", "zero", env=env).returncode == 0
+    assert project.run("migrate", env=env).returncode == 0
+    assert project.run("seed", "--count", "500", "--seed", "4", env=env).returncode == 0
+    # The same seed on the re-created table gives the rows of a new database again.
+    assert query_db("SELECT id, email FROM users ORDER BY id", url=pg_url) == first

@@ -26,6 +26,7 @@ SEED_KEYS = {
     "seconds",
     "rows_per_second",
     "nothing_to_resume",
+    "skipped",
     "tables",
 }
 SEED_TABLE_KEYS = {"model", "table", "rows", "run_id", "first_index", "resumed"}

@@ -152,3 +152,26 @@ def test_a_name_fits_what_the_model_is(tmp_path: Path) -> None:
     clinics = [n for (n,) in db.execute("SELECT name FROM r_clinics")]
     company = re.compile(r"(LLC|Inc|Ltd|PLC|Group| and |-|, )")
     assert sum(bool(company.search(n)) for n in clinics) > 0.5 * len(clinics)
+
+
+def test_a_definition_for_a_misspelt_model_is_refused(tmp_path: Path) -> None:
+    seeds = {
+        "authors.py": """
+            from toolkit.seed.definitions import SeedDefinition
+
+            SEED = SeedDefinition(model="Autor", fields={"mood": ["happy"]})
+        """,
+        # A model this project doesn't have at all (a copied seed) is left alone.
+        "users.py": """
+            from toolkit.seed.definitions import SeedDefinition
+
+            SEED = SeedDefinition(model="Invoice", fields={"total": 1})
+        """,
+    }
+    project = model_project(tmp_path / "typo", MODELS, seeds)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed", "--model", "Author=5")
+    assert result.returncode == 2
+    assert result.stderr == "Error: seeds/ has a definition for unknown model 'Autor'; did you mean 'Author'?\n"
+    (project.root / "seeds" / "authors.py").unlink()
+    assert project.run("seed", "--model", "Author=5").returncode == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,40 @@ def test_a_config_without_environments_runs_on_the_embedded_default(tmp_path: Pa
     assert resolve(environ={"DATABASE_URL": "postgres://u@h/d"}, cwd=tmp_path).database_url == "postgres://u@h/d"
     with pytest.raises(ConfigError, match="unknown environment 'prod'.*: dev"):
         resolve(env="prod", environ={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:pw@h:notaport/d", "postgresql://u:pw@h:99999/d", "postgresql://u:pw@[::1:5432/d"]
+)
+def test_a_malformed_server_address_is_a_usage_error(root: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="malformed database URL .*use scheme://") as caught:
+        resolve(database_url=url, environ={}, cwd=root)
+    assert "pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ('[toolkit]\nmodel = ["toolkit.models"]\n', "unknown key 'model' in [toolkit]; did you mean 'models'?"),
+        ('[toolkit]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotectd = true\n',
+         "unknown key 'protectd' in [env.dev]; did you mean 'protected'?"),
+    ],
+)
+def test_a_near_miss_of_a_known_key_is_refused(tmp_path: Path, snippet: str, message: str) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "toolkit.toml").write_text(snippet)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        resolve(environ={}, cwd=tmp_path)
+
+
+def test_keys_of_a_teams_own_are_allowed(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "toolkit.toml").write_text(
+        '[toolkit]\nowner = "platform"\n[env.dev]\ndatabase_url = "sqlite://x.db"\nslack_channel = "#db"\n'
+    )
+    assert resolve(environ={}, cwd=tmp_path).env_options == {"slack_channel": "#db"}
+
+
+def test_an_sqlite_url_without_a_file_is_a_usage_error(root: Path) -> None:
+    with pytest.raises(ConfigError, match="names no file; use sqlite://path/to/db.sqlite3"):
+        resolve(database_url="sqlite://", environ={}, cwd=root)

@@ -479,6 +479,7 @@ def _seed_json(settings: Any, report: Any) -> dict[str, Any]:
         "rows_per_second": round(report.rows_per_second, 1),
         "nothing_to_resume": report.nothing_to_resume,
         "dry_run": report.dry_run,
+        "skipped": report.skipped,
         "plan": [
             {
                 "model": p.model,
@@ -521,6 +522,10 @@ def _print_seed(report: Any) -> None:
         return
     for p in report.auto_seeded:
         click.echo(f"Seeding {p.model} first: {'; '.join(p.reasons)} ({p.rows} rows)")
+    for p in report.capped:
+        click.echo(f"Fewer {p.model} rows than asked: {'; '.join(p.reasons)}")
+    for model in report.skipped:
+        click.echo(f"No {model} rows added: every pair of rows it links already exists")
     tables = ", ".join(f"{t.rows} into {t.table}" for t in report.tables) or "0"
     click.echo(
         f"Seeded {report.rows} rows ({tables}) in {report.seconds:.2f}s, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,10 +34,45 @@ def tortoise_config(settings: Settings, url: str | None = None) -> dict[str, Any
 
 
 def explain_config_error(exc: Exception, settings: Settings) -> ConfigError:
+    import_error = import_failure(settings)
+    if import_error is not None:
+        return import_error
     return ConfigError(
         f"cannot load the models {', '.join(settings.models)} (from {settings.config_path}): "
         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; fix [toolkit] models"
     )
+
+
+def import_failure(settings: Settings) -> ConfigError | None:
+    """Why a model module doesn't import, told apart from a wrong name in the config.
+
+    Tortoise reports every failure as "module not found", which hides a missing
+    dependency or an error in the module itself.
+    """
+    for module in settings.models:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            if module == missing or module.startswith(missing + "."):
+                return ConfigError(
+                    f"model module {module!r} is not importable from {settings.project_root}; "
+                    f"fix [toolkit] models in {settings.config_path}"
+                )
+            return ConfigError(
+                f"model module {module!r} imports {missing!r}, which is not installed; "
+                "install it into this environment"
+            )
+        except SyntaxError as exc:
+            return ConfigError(
+                f"model module {module!r} has a syntax error at {exc.filename}:{exc.lineno}: {exc.msg}; fix it"
+            )
+        except Exception as exc:  # the user's module raised while importing
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            return ConfigError(
+                f"importing model module {module!r} failed: {type(exc).__name__}: {first}; fix the module"
+            )
+    return None
 
 
 @asynccontextmanager
@@ -50,6 +86,12 @@ async def orm(settings: Settings, url: str | None = None) -> AsyncIterator[None]
     except (ConfigurationError, ImportError, SyntaxError) as exc:
         await Tortoise.close_connections()
         raise explain_config_error(exc, settings) from None
+    except Exception:
+        await Tortoise.close_connections()
+        failure = import_failure(settings)  # a model module that raised while importing
+        if failure is not None:
+            raise failure from None
+        raise
     except BaseException:
         await Tortoise.close_connections()
         raise

@@ -8,9 +8,11 @@ file stays a plain Aerich migration: `upgrade(db)` picks `db.capabilities.dialec
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -185,11 +187,40 @@ def _diff_for_dialect(
     old, new = Migrate._exclude_model_name_changes(old, new)
     # no_input: a field renamed without a type change is taken as a rename, as `aerich
     # migrate --no-input` does; the same answer then holds for every dialect.
-    with _self_references_allowed(Migrate):
+    with _self_references_allowed(Migrate), _every_m2m_change_seen():
         Migrate.diff_models(old, new, no_input=True)
         Migrate.diff_models(new, old, False, no_input=True)
     Migrate._merge_operators()
     return list(Migrate.upgrade_operators), list(Migrate.downgrade_operators)
+
+
+@contextmanager
+def _every_m2m_change_seen() -> Iterator[None]:
+    """Hand Aerich's differ one many-to-many table per change.
+
+    A model's new many-to-many fields arrive as one "add" holding several fields, and
+    Aerich 0.10 creates the through table of the first only. The others are usually
+    created from the other model's side, but not a model's link to itself
+    (`related = ManyToManyField("models.Product")`), whose table went missing.
+    """
+    import aerich.migrate as aerich_migrate
+
+    names = vars(aerich_migrate)  # the differ looks the function up in its module
+    original = names["get_dict_diff_by_key"]
+
+    def one_at_a_time(*args: Any, **kwargs: Any) -> Iterator[tuple[str, Any, Any]]:
+        for action, option, change in original(*args, **kwargs):
+            if action in ("add", "remove") and isinstance(change, list) and len(change) > 1:
+                for item in change:
+                    yield action, option, [item]
+            else:
+                yield action, option, change
+
+    names["get_dict_diff_by_key"] = one_at_a_time
+    try:
+        yield
+    finally:
+        names["get_dict_diff_by_key"] = original
 
 
 @contextmanager
@@ -218,6 +249,55 @@ def _self_references_allowed(migrate: Any) -> Iterator[None]:
         yield
     finally:
         migrate._handle_add_models = saved
+
+
+def _upgrade_sql(path: Path, dialect: str) -> str:
+    """The upgrade SQL a migration file holds for `dialect`, without a database."""
+    spec = importlib.util.spec_from_file_location(f"_toolkit_sql_{path.stem}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scripts = getattr(module, "UPGRADE", None)
+    if isinstance(scripts, dict):
+        return str(scripts.get(dialect, ""))
+    # A plain Aerich file: its upgrade() coroutine, on a loop of its own (we may be in one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return str(pool.submit(asyncio.run, module.upgrade(offline_client(dialect))).result())
+
+
+@contextmanager
+def _unique_constraints_read_from(folder: Path) -> Iterator[None]:
+    """Answer Aerich's "was this unique_together a constraint?" from our migration files.
+
+    Changing a unique_together makes Aerich's differ ask it (on PostgreSQL a group declared
+    in CREATE TABLE is a constraint, one added later an index). Its own answer reads the
+    migrations folder through class state that only `aerich migrate` sets up, and calls
+    `upgrade(None)`, which a portable file can't answer.
+    """
+    from aerich.migrate import Migrate
+
+    def is_unique_constraint(cls: Any, model: Any, index_name: str) -> bool:
+        if cls.dialect != "postgres":
+            return False
+        files = sorted(
+            (p for p in folder.glob("*.py") if p.name.split("_", 1)[0].isdigit()),
+            key=lambda p: int(p.name.split("_", 1)[0]),
+        )
+        pattern = re.compile(rf' "?{re.escape(index_name)}"? ')
+        for path in reversed(files[1:]):
+            for line in _upgrade_sql(path, "postgres").splitlines():
+                if pattern.search(line):
+                    words = pattern.split(line)[0].lower().split()
+                    if "drop" not in words:
+                        return "constraint" in words
+        return True  # declared with the table, in the first migration
+
+    saved = Migrate.__dict__["_is_unique_constraint"]
+    Migrate._is_unique_constraint = classmethod(is_unique_constraint)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Migrate._is_unique_constraint = saved  # type: ignore[method-assign]
 
 
 _CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?"(\w+)"')
@@ -279,7 +359,8 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
         downs: dict[str, list[str]] = {}
         for dialect in sorted(_ddl_classes()):
             try:
-                up, down = _diff_for_dialect(dialect, settings.app, old, new)
+                with _unique_constraints_read_from(settings.app_migrations_dir):
+                    up, down = _diff_for_dialect(dialect, settings.app, old, new)
             except ToolkitError:
                 raise
             except Exception as exc:  # Aerich's differ refusing a change

@@ -18,6 +18,7 @@ COMMIT as one implicit transaction even then; only its `aerich` row is written a
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -277,7 +278,7 @@ async def _aerich_session(settings: Settings) -> AsyncIterator[Any]:
     from aerich import Command
     from tortoise.exceptions import ConfigurationError
 
-    from toolkit.db import explain_config_error, tortoise_config
+    from toolkit.db import explain_config_error, import_failure, tortoise_config
 
     command = Command(
         tortoise_config=tortoise_config(settings),
@@ -289,6 +290,12 @@ async def _aerich_session(settings: Settings) -> AsyncIterator[Any]:
     except (ConfigurationError, ImportError, SyntaxError) as exc:
         await command.aclose()
         raise explain_config_error(exc, settings) from None
+    except Exception:
+        await command.aclose()
+        failure = import_failure(settings)  # a model module that raised while importing
+        if failure is not None:
+            raise failure from None
+        raise
     except BaseException:
         await command.aclose()
         raise
@@ -350,7 +357,13 @@ async def _apply_pending(
             return MigrateReport(applied=[])
         _refuse_out_of_order(files, done, pending)
         progress(f"applying {len(pending)} migration(s)")
-        applied = await _run_steps(settings, pending, "upgrade", progress)
+        try:
+            applied = await _run_steps(settings, pending, "upgrade", progress)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the failure is the news, not this
+                await _forget_seeds_of_dropped_tables(backend)
+            raise
+        await _forget_seeds_of_dropped_tables(backend)
     return MigrateReport(applied=applied)
 
 
@@ -391,6 +404,17 @@ async def dry_run(settings: Settings) -> DryRunReport:
 def _dedent(sql: str) -> str:
     # `toolkit makemigrations` indents each statement by 8 spaces inside the file.
     return _TEMPLATE_INDENT.sub("", sql.strip("\n")).strip()
+
+
+async def _forget_seeds_of_dropped_tables(backend: Backend) -> None:
+    """A table a migration dropped starts from row index 0 when it comes back, as if new."""
+    from toolkit.seed import ledger
+
+    conn = await backend.connect(1)
+    try:
+        await ledger.forget_dropped_tables(conn)
+    finally:
+        await conn.close()
 
 
 async def rollback(
@@ -436,7 +460,13 @@ async def rollback(
             raise ToolkitError(
                 f"cannot roll back {missing[0]}: its file is not in {settings.app_migrations_dir}"
             )
-        reverted = await _run_steps(settings, list(reversed(targets)), "downgrade", progress)
+        try:
+            reverted = await _run_steps(settings, list(reversed(targets)), "downgrade", progress)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the failure is the news, not this
+                await _forget_seeds_of_dropped_tables(backend)
+            raise
+        await _forget_seeds_of_dropped_tables(backend)
     return RollbackReport(reverted=reverted)
 
 

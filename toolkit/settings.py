@@ -5,6 +5,7 @@ Precedence, for every value: command-line flag > environment variable > config f
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -91,6 +92,33 @@ def dialect_of(url: str) -> str:
         ) from None
 
 
+_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env")
+_ENV_KEYS = ("database_url", "protected")
+
+
+def _refuse_typos(table: Mapping[str, Any], known: tuple[str, ...], where: str, path: Path) -> None:
+    # Other keys are allowed (teams keep their own there); a near miss of a known key is a
+    # typo that would silently change behaviour: `protectd = true` protects nothing.
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+            if close:
+                raise ConfigError(f"{path}: unknown key {key!r} in {where}; did you mean {close[0]!r}?")
+
+
+def _check_url(url: str) -> None:
+    if dialect_of(url) == "sqlite":
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError as exc:
+        raise ConfigError(
+            f"malformed database URL {mask_url(url)!r} ({exc}); "
+            "use scheme://user:password@host:port/database"
+        ) from None
+
+
 def expand_vars(value: str, environ: Mapping[str, str], where: str) -> str:
     """Expand `${VAR}` from the environment; a missing variable is an error that names it."""
 
@@ -112,7 +140,12 @@ def _project_root_of(config_path: Path) -> Path:
 
 def _sqlite_absolute(url: str, base: Path) -> str:
     path, sep, query = url.split("://", 1)[1].partition("?")
-    if not path or path == ":memory:" or Path(path).is_absolute():
+    if not path:
+        raise ConfigError(
+            f"the SQLite URL {url!r} names no file; use sqlite://path/to/db.sqlite3 (relative to the "
+            "project root) or sqlite:///absolute/path.sqlite3"
+        )
+    if path == ":memory:" or Path(path).is_absolute():
         return url
     return f"sqlite://{(base / path).resolve()}{sep}{query}"
 
@@ -174,6 +207,10 @@ def resolve(
             f"known environments in {config_path}: {known}"
         )
     env_section = envs[env_name]
+    _refuse_typos(section, _TOOLKIT_KEYS, "[toolkit]", config_path)
+    for name, table in envs.items():
+        if isinstance(table, dict):
+            _refuse_typos(table, _ENV_KEYS, f"[env.{name}]", config_path)
 
     if database_url:
         url, url_source = database_url, "flag"
@@ -191,7 +228,7 @@ def resolve(
         url = expand_vars(str(raw), environ, f"[env.{env_name}] database_url")
         url_source = "config"
         url = _sqlite_absolute(url, root) if url.lower().startswith("sqlite://") else url
-    dialect_of(url)  # fail early on an unknown scheme
+    _check_url(url)  # fail early on an unknown scheme or a malformed server address
 
     models = section.get("models", ["toolkit.models"])
     if isinstance(models, str):

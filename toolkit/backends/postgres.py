@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -31,6 +31,12 @@ from toolkit.errors import DatabaseUnavailable, LockTimeout
 logging.getLogger("asyncpg").addHandler(logging.NullHandler())
 
 _PLACEHOLDER = re.compile(r"\?")
+# Query options of a Tortoise database URL that asyncpg would take for server settings.
+_TORTOISE_ONLY = frozenset({
+    "minsize", "maxsize", "min_size", "max_size", "max_queries", "max_inactive_connection_lifetime",
+    "timeout", "statement_cache_size", "max_cached_statement_lifetime", "max_cacheable_statement_size",
+    "schema", "ssl", "connection_class",
+})
 # int.from_bytes(b"tkledgr", "big"): serializes the seed ledger's run allocations.
 LEDGER_LOCK_KEY = int.from_bytes(b"tkledgr", "big")
 
@@ -100,8 +106,23 @@ class PostgresBackend(Backend):
 
     @property
     def dsn(self) -> str:
+        """The URL for asyncpg: its own scheme, without the query options only Tortoise reads."""
         # asyncpg knows postgres:// and postgresql://, not Tortoise's asyncpg://.
-        return "postgresql://" + self.url.split("://", 1)[1]
+        parts = urlsplit("postgresql://" + self.url.split("://", 1)[1])
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _TORTOISE_ONLY]
+        if self.options.get("ssl", "").lower() in ("1", "true", "yes") and "sslmode" not in dict(query):
+            query.append(("sslmode", "require"))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    @property
+    def options(self) -> dict[str, str]:
+        return dict(parse_qsl(urlsplit(self.url).query, keep_blank_values=True))
+
+    @property
+    def server_settings(self) -> dict[str, str]:
+        # Tortoise's `?schema=` is the search path: our own connections must see the same tables.
+        schema = self.options.get("schema")
+        return {"search_path": schema} if schema else {}
 
     @property
     def where(self) -> str:
@@ -138,7 +159,7 @@ class PostgresBackend(Backend):
 
     async def _connect_one(self, timeout: float) -> asyncpg.Connection:
         try:
-            return await asyncpg.connect(self.dsn, timeout=timeout)
+            return await asyncpg.connect(self.dsn, timeout=timeout, server_settings=self.server_settings)
         except asyncpg.InvalidCatalogNameError:
             raise DatabaseUnavailable(
                 f"database {self.database!r} does not exist on {self.where}; "
@@ -167,7 +188,9 @@ class PostgresBackend(Backend):
     async def connect(self, concurrency: int) -> Connection:
         await self.ensure_reachable(timeout=5, create=False)
         # min_size=0: after a lost connection the pool doesn't try to reconnect behind our back.
-        pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=concurrency)
+        pool = await asyncpg.create_pool(
+            self.dsn, min_size=0, max_size=concurrency, server_settings=self.server_settings
+        )
         return PostgresConnection(pool)
 
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:

@@ -350,11 +350,14 @@ def floating(ctx: Ctx) -> list[Any]:
 def _decimals_from_cents(cents: np.ndarray, column: Column) -> list[Any]:
     places = column.decimal_places if column.decimal_places is not None else 2
     digits = column.max_digits or 12
-    cap = 10 ** max(digits - places, 0) * 100 - 1
-    cents = np.minimum(cents, cap)
+    # In the column's own smallest unit: DECIMAL(digits, places) holds 0 .. 10**digits - 1.
+    units = cents * 10 ** (places - 2) if places >= 2 else cents // 10 ** (2 - places)
+    cap = 10 ** min(digits, 18) - 1
+    # Too large for the column: wrapped, not clamped, so no value piles up at the cap.
+    units = np.where(units > cap, units % (cap + 1), units)
     if places == 2:
-        return [Decimal(f"{c // 100}.{c % 100:02d}") for c in cents.tolist()]
-    return [Decimal(int(c)).scaleb(-2).quantize(Decimal(1).scaleb(-places)) for c in cents.tolist()]
+        return [Decimal(f"{c // 100}.{c % 100:02d}") for c in units.tolist()]
+    return [Decimal(int(c)).scaleb(-places) for c in units.tolist()]
 
 
 def decimal(ctx: Ctx) -> list[Any]:
@@ -642,6 +645,8 @@ class RowMaker:
         values = plan.gen(
             Ctx(rng=rng, index=index, pools=self.pools, column=col, row=row, model=self.table.model)
         )
+        if (col.minimum is not None or col.maximum is not None) and not col.unique:
+            values = within_bounds(values, col)
         row[col.attr] = values
         if plan.some_nulls and col.nullable and not col.unique and not col.primary_key:
             nulls = rng.random(len(values)) < NULL_RATE
@@ -685,6 +690,29 @@ class RowMaker:
             base = chunk * CHUNK_ROWS
             out += self.chunk(chunk, max(start - base, 0), min(stop - base, CHUNK_ROWS))
         return out
+
+
+def within_bounds(values: list[Any], col: Column) -> list[Any]:
+    """Numbers moved inside the column's validator bounds: wrapped, so none pile up at an edge."""
+    low, high = col.minimum, col.maximum
+    if low is None:
+        low = min(0, high) if high is not None else None
+    whole = col.kind in ("int", "bigint", "smallint")
+    span = None if low is None or high is None else (high - low + (1 if whole else 0))
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+            out.append(v)
+            continue
+        kind: Any = type(v)
+        lo: Any = None if low is None else kind(low)
+        if span is not None and span > 0 and not (lo <= v <= kind(high)):
+            out.append(kind(lo + (v - lo) % kind(span)))
+        elif span is None and lo is not None and v < lo:
+            out.append(kind(lo + (lo - v)))  # reflected above the minimum
+        else:
+            out.append(v)
+    return out
 
 
 def jsonable(value: Any) -> Any:

@@ -93,6 +93,19 @@ async def ensure(conn: Connection) -> None:
                 await tx.execute(ddl)
 
 
+async def forget_dropped_tables(conn: Connection) -> list[str]:
+    """Forget the runs of tables that no longer exist; returns their names."""
+    if not await conn.table_exists(RUNS):
+        return []
+    names = [str(r[0]) for r in await conn.fetch(f"SELECT DISTINCT table_name FROM {RUNS}")]
+    gone = [t for t in names if not await conn.table_exists(t)]
+    if gone:
+        async with conn.serialized() as tx:
+            for table in gone:
+                await forget_table(tx, table)
+    return gone
+
+
 async def forget_table(tx: Tx, table: str) -> None:
     """Drop the ledger entries of `table` (after it was emptied): indices start at 0 again."""
     await tx.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import difflib
 import secrets
 import signal
 import time
@@ -122,6 +123,8 @@ class SeedReport:
     # A few rows per model, as they would be written (dry runs only), by model name.
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     source: str = ""  # where the counts came from: options, or the profile
+    # Requested models that get no rows: a link table whose every pair already exists.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -130,6 +133,11 @@ class SeedReport:
     @property
     def auto_seeded(self) -> list[PlanReport]:
         return [p for p in self.plan if p.auto and not p.link]
+
+    @property
+    def capped(self) -> list[PlanReport]:
+        """Requested tables that get fewer rows than asked (a link table runs out of pairs)."""
+        return [p for p in self.plan if not p.auto and any(r.startswith("capped") for r in p.reasons)]
 
 
 def validate(request: SeedRequest) -> None:
@@ -405,15 +413,16 @@ class _PredictedKeys(relations.KeySource):
 
     def __init__(self, conn: Connection, backend: Backend) -> None:
         super().__init__(conn, backend)
-        self.new: dict[str, list[Any]] = {}
+        # table -> column -> values the plan will load (a key may be any unique column: to_field)
+        self.new: dict[str, dict[str, list[Any]]] = {}
 
     async def keys(self, table: str, column: str) -> np.ndarray:
         existing = await super().keys(table, column)
-        return relations.key_array([*existing.tolist(), *self.new.get(table, [])])
+        return relations.key_array([*existing.tolist(), *self.new.get(table, {}).get(column, [])])
 
     async def free(self, parent: str, parent_key: str, child: str, column: str) -> np.ndarray:
         existing = await super().free(parent, parent_key, child, column)
-        return relations.key_array([*existing.tolist(), *self.new.get(parent, [])])
+        return relations.key_array([*existing.tolist(), *self.new.get(parent, {}).get(parent_key, [])])
 
 
 # --- the run ------------------------------------------------------------------------
@@ -600,6 +609,14 @@ async def seed(
         tables = all_tables(app_models(settings))
     definitions = load_definitions(settings.seeds_dir)
     models = [m for m, t in tables.items() if t.link_of is None]
+    for stray in sorted(set(definitions) - set(models)):
+        # A typo would quietly drop the overrides. A definition for a model this project
+        # doesn't have at all (the bundled users seed, copied along) is left alone.
+        close = difflib.get_close_matches(stray, models, n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(
+                f"seeds/ has a definition for unknown model {stray!r}; did you mean {close[0]!r}?"
+            )
     requested: dict[str, int] = {}
     source = "--resume"
     if request.resume:
@@ -649,6 +666,7 @@ async def seed(
                            p.reasons, p.deferred)
                 for p in plan
             ]
+            report.skipped = [m for m in requested if m not in {p.model for p in plan}]
             if shards > 1:
                 _refuse_shards(plan)
             if request.dry_run:
@@ -830,15 +848,19 @@ async def _dry_run(
         report.samples[p.model] = [
             {c: jsonable(v) for c, v in zip(maker.columns, r)} for r in rows
         ]
-        pk = t.primary_key
-        if pk is not None and pk.name in maker.columns:
-            # Children sample from these keys; a prefix is enough to show realistic rows.
-            at = maker.columns.index(pk.name)
-            made = maker.rows(start, start + min(p.count, PREDICTED_KEYS))
-            keys.new[t.name] = [r[at] for r in made]
+        # Children sample from these keys; a prefix is enough to show realistic rows.
+        made = maker.rows(start, start + min(p.count, PREDICTED_KEYS))
+        keys.new[t.name] = {
+            c: [r[i] for r in made] for i, c in enumerate(maker.columns) if _is_key(t, c)
+        }
 
 
 PREDICTED_KEYS = 20_000
+
+
+def _is_key(table: Table, column: str) -> bool:
+    """Whether a foreign key can point at `column`: the primary key or a unique column."""
+    return any(c.name == column and (c.primary_key or c.unique) for c in table.columns)
 
 
 async def _max_id(conn: Connection, backend: Backend, table: Table) -> int:

@@ -38,6 +38,8 @@ class Column:
     decimal_places: int | None = None
     auto_now: bool = False  # auto_now / auto_now_add: the ORM would stamp a time
     stamp: str = ""  # "created" (auto_now_add) or "updated" (auto_now): an update follows creation
+    minimum: Any = None  # bounds the source's validators put on a number
+    maximum: Any = None
     references: tuple[str, str] | None = None  # (table, column) for a foreign key
     one_to_one: bool = False
     # The source's conversion to the database value (Tortoise: field.to_db_value).
@@ -129,6 +131,14 @@ def _default_of(field_obj: Any) -> Any:
     return default.value if isinstance(default, Enum) else default
 
 
+def _bound(field_obj: Any, attribute: str) -> Any:
+    """The tightest `min_value` / `max_value` of the field's validators (Min/MaxValueValidator)."""
+    found = [getattr(v, attribute) for v in getattr(field_obj, "validators", ()) if hasattr(v, attribute)]
+    if not found:
+        return None
+    return max(found) if attribute == "min_value" else min(found)
+
+
 def _column_of(meta: Any, attr: str) -> str:
     """The database column of a field; a relation's name (`customer`) means its key column."""
     f = meta.fields_map.get(attr)
@@ -175,6 +185,8 @@ def from_tortoise(model: Any) -> Table:
                 max_digits=getattr(f, "max_digits", None),
                 decimal_places=getattr(f, "decimal_places", None),
                 auto_now=bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+                minimum=_bound(f, "min_value"),
+                maximum=_bound(f, "max_value"),
                 stamp="updated" if getattr(f, "auto_now", False)
                 else "created" if getattr(f, "auto_now_add", False) else "",
                 references=references,
