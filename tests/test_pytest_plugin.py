@@ -123,3 +123,17 @@ def test_an_unreachable_server_names_host_and_port(tmp_path: Path) -> None:
     result, _ = run_downstream(tmp_path, "-o", "asyncio_mode=auto", "--toolkit-db-url", url, "tests")
     assert result.returncode == 1
     assert "toolkit_db: cannot reach PostgreSQL at 127.0.0.1:1" in result.stdout
+
+
+def test_downstream_suite_passes_on_mysql_and_drops_its_database(tmp_path: Path) -> None:
+    from tests.test_mysql import MYSQL_ADMIN_URL, mysql_query
+
+    server = MYSQL_ADMIN_URL.rsplit("/", 1)[0] + "/"
+    result, (dialect, name) = run_downstream(
+        tmp_path, "-o", "asyncio_mode=auto", "tests", env={"TOOLKIT_TEST_DATABASE_URL": server}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "13 passed" in result.stdout
+    assert dialect == "mysql"
+    assert name.startswith("toolkit_test_")
+    assert mysql_query(MYSQL_ADMIN_URL, f"SHOW DATABASES LIKE '{name}'") == []

@@ -300,8 +300,9 @@ def _unique_constraints_read_from(folder: Path) -> Iterator[None]:
         Migrate._is_unique_constraint = saved  # type: ignore[method-assign]
 
 
-_CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?"(\w+)"')
-_DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?"(\w+)"')
+# Identifiers are "quoted" (PostgreSQL, SQLite) or `quoted` (MySQL).
+_CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?["`](\w+)["`]')
+_DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?["`](\w+)["`]')
 
 
 def _drops_after_dependents(ops: list[str], reverse_ops: list[str]) -> list[str]:

@@ -219,6 +219,8 @@ async def _step(settings: Settings, name: str, direction: Direction) -> None:
     own_transaction = bool(_manages_transaction(sql))
     if settings.dialect == "sqlite" and own_transaction:
         atomic = False
+    if settings.dialect == "mysql":
+        atomic = False  # MySQL commits each DDL statement on its own: no transaction holds them
     # Outside a transaction, PostgreSQL still runs a multi-statement script as one implicit
     # transaction, unless the script commits by itself.
     rolled_back = atomic or (settings.dialect == "postgres" and not own_transaction)
@@ -262,6 +264,8 @@ def _failed(settings: Settings, name: str, failure: _StepFailed, direction: Dire
     undone = (
         "its changes were rolled back"
         if failure.atomic
+        else "MySQL commits each DDL statement, so its statements before the error stay"
+        if settings.dialect == "mysql"
         else "it ran outside a transaction, so its statements before the error stay"
     )
     earlier = f"; the {done} before it in this run stay {'applied' if direction == 'upgrade' else 'reverted'}" if done else ""

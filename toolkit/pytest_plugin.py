@@ -9,7 +9,7 @@ Registered through the `pytest11` entry point, so installing toolkit is enough:
 `toolkit_db` (session scope) creates a fresh database, runs `toolkit.migrate.migrate` on it
 (never `generate_schemas`, so the migrations themselves are under test) and initialises
 Tortoise on it. The default is a temporary SQLite file; `--toolkit-db-url` or
-`TOOLKIT_TEST_DATABASE_URL` naming a PostgreSQL server makes it create a uniquely named
+`TOOLKIT_TEST_DATABASE_URL` naming a PostgreSQL or MySQL server makes it create a uniquely named
 database there, dropped at the end of the session whatever the tests did.
 
 Event loops: the session fixture is synchronous (its setup runs in a loop of its own), and
@@ -104,6 +104,32 @@ def _with_database(url: str, name: str) -> str:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    if _is_mysql(server_url):
+        await _mysql_admin(server_url, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    else:
+        await _admin(server_url, f"CREATE DATABASE {_quote(name)}")
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    if _is_mysql(server_url):
+        await _mysql_admin(server_url, f"DROP DATABASE IF EXISTS `{name}`")
+    else:
+        await _admin(server_url, f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
+
+
+def _is_mysql(url: str) -> bool:
+    from toolkit.settings import dialect_of
+
+    return dialect_of(url) == "mysql"
+
+
+async def _mysql_admin(server_url: str, sql: str) -> None:
+    from toolkit.backends.mysql import MysqlBackend
+
+    await MysqlBackend(server_url).server_execute(sql)
 
 
 async def _admin(server_url: str, sql: str) -> None:
@@ -246,7 +272,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
         name = f"toolkit_test_{uuid.uuid4().hex[:12]}"
         url = _with_database(server, name)
         try:
-            asyncio.run(_admin(server, f"CREATE DATABASE {_quote(name)}"))
+            asyncio.run(_create_database(server, name))
         except ToolkitError as exc:
             pytest.fail(f"toolkit_db: {exc}", pytrace=False)
 
@@ -266,7 +292,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
             with contextlib.suppress(Exception):
                 asyncio.run(ctx.close_connections())  # also drops the global fallback
         if server is not None:
-            asyncio.run(_admin(server, f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)"))
+            asyncio.run(_drop_database(server, name))
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -9,6 +9,26 @@ from tortoise import BaseDBAsyncClient
 RUN_IN_TRANSACTION = True
 
 UPGRADE = {
+    "mysql": """
+        CREATE TABLE IF NOT EXISTS `aerich` (
+    `id` INT NOT NULL PRIMARY KEY AUTO_INCREMENT,
+    `version` VARCHAR(255) NOT NULL,
+    `app` VARCHAR(100) NOT NULL,
+    `content` JSON NOT NULL
+) CHARACTER SET utf8mb4;
+        CREATE TABLE IF NOT EXISTS `users` (
+    `id` BIGINT NOT NULL PRIMARY KEY AUTO_INCREMENT,
+    `email` VARCHAR(255) NOT NULL UNIQUE,
+    `username` VARCHAR(64) NOT NULL UNIQUE,
+    `first_name` VARCHAR(64) NOT NULL,
+    `last_name` VARCHAR(64) NOT NULL,
+    `phone` VARCHAR(32),
+    `birth_date` DATE,
+    `city` VARCHAR(128),
+    `country_code` VARCHAR(2),
+    `is_active` BOOL NOT NULL,
+    `created_at` DATETIME(6) NOT NULL
+) CHARACTER SET utf8mb4;""",
     "postgres": """
         CREATE TABLE IF NOT EXISTS "aerich" (
     "id" SERIAL NOT NULL PRIMARY KEY,
@@ -52,6 +72,8 @@ UPGRADE = {
 }
 
 DOWNGRADE = {
+    "mysql": """
+        DROP TABLE IF EXISTS `users`;""",
     "postgres": """
         DROP TABLE IF EXISTS "users";""",
     "sqlite": """

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import re
 import time
+import warnings
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,10 @@ from toolkit.backends.base import (
     quote_ident,
 )
 from toolkit.errors import DatabaseUnavailable, LockTimeout
+
+# MySQL reports notes such as "Table ... already exists" (for CREATE TABLE IF NOT EXISTS)
+# as Python warnings; they would reach stderr as noise.
+warnings.filterwarnings("ignore", category=pymysql.Warning)
 
 _PLACEHOLDER = re.compile(r"\?")
 # MySQL's named locks: one for migrations, one serializing the seed ledger's allocations.
@@ -216,6 +221,21 @@ class MysqlBackend(Backend):
                 f"cannot reach MySQL at {self.where} ({reason.splitlines()[0]}); "
                 "is the server running? check the database URL or DATABASE_URL"
             ) from None
+
+    async def server_execute(self, sql: str) -> None:
+        """Run one statement on the server, outside any database (CREATE / DROP DATABASE)."""
+        kwargs = {**self._connect_kwargs(), "db": None, "autocommit": True}
+        try:
+            conn = await aiomysql.connect(connect_timeout=5, **kwargs)
+        except (pymysql.err.OperationalError, OSError) as exc:
+            raise DatabaseUnavailable(f"cannot reach MySQL at {self.where} ({exc})") from None
+        try:
+            async with conn.cursor() as cur:
+                await cur.execute(sql)
+        except pymysql.err.MySQLError as exc:
+            raise DatabaseUnavailable(f"{' '.join(sql.split()[:2])} on {self.where} failed: {exc}") from None
+        finally:
+            conn.close()
 
     async def ensure_reachable(self, *, timeout: float, create: bool) -> bool:
         conn = await self._connect_one(timeout)

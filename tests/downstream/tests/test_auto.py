@@ -30,7 +30,7 @@ async def test_orders_can_be_seeded_against_seeded_customers(toolkit_seed):
 
 def test_a_sync_test_sees_the_database(toolkit_db):
     assert toolkit_db.settings.app == "shop"
-    assert toolkit_db.dialect in ("sqlite", "postgres")
+    assert toolkit_db.dialect in ("sqlite", "postgres", "mysql")
 
 
 @pytest.fixture

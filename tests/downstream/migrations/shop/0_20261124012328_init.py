@@ -9,6 +9,25 @@ from tortoise import BaseDBAsyncClient
 RUN_IN_TRANSACTION = True
 
 UPGRADE = {
+    "mysql": """
+        CREATE TABLE IF NOT EXISTS `aerich` (
+    `id` INT NOT NULL PRIMARY KEY AUTO_INCREMENT,
+    `version` VARCHAR(255) NOT NULL,
+    `app` VARCHAR(100) NOT NULL,
+    `content` JSON NOT NULL
+) CHARACTER SET utf8mb4;
+        CREATE TABLE IF NOT EXISTS `customers` (
+    `id` INT NOT NULL PRIMARY KEY AUTO_INCREMENT,
+    `email` VARCHAR(255) NOT NULL UNIQUE,
+    `name` VARCHAR(100) NOT NULL,
+    `joined_at` DATETIME(6) NOT NULL
+) CHARACTER SET utf8mb4;
+        CREATE TABLE IF NOT EXISTS `orders` (
+    `id` INT NOT NULL PRIMARY KEY AUTO_INCREMENT,
+    `total_cents` INT NOT NULL,
+    `customer_id` INT NOT NULL,
+    CONSTRAINT `fk_orders_customer_732f3cdb` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE CASCADE
+) CHARACTER SET utf8mb4;""",
     "postgres": """
         CREATE TABLE IF NOT EXISTS "aerich" (
     "id" SERIAL NOT NULL PRIMARY KEY,
@@ -48,6 +67,9 @@ UPGRADE = {
 }
 
 DOWNGRADE = {
+    "mysql": """
+        DROP TABLE IF EXISTS `orders`;
+        DROP TABLE IF EXISTS `customers`;""",
     "postgres": """
         DROP TABLE IF EXISTS "orders";
         DROP TABLE IF EXISTS "customers";""",
