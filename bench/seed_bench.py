@@ -211,17 +211,75 @@ def bench_sqlite(rows: int) -> None:
         print(f"  toolkit / reference = {ours / ref:.2f}   peak RSS {peak} MB")
 
 
+MYSQL_ADMIN = os.environ.get("TOOLKIT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql")
+
+
+def _mysql(database: str | None = None):  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    import pymysql
+
+    u = urlsplit(MYSQL_ADMIN)
+    return pymysql.connect(host=u.hostname, port=u.port or 3306, user=u.username or "root",
+                           password=u.password or "", database=database, autocommit=True)
+
+
+def mysql_reference(database: str, rows: list[tuple]) -> float:
+    """Pre-made rows through the driver's multi-row executemany, in one transaction."""
+    conn = _mysql(database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM users")
+            sql = f"INSERT INTO users ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})"
+            started = time.perf_counter()
+            conn.begin()
+            for at in range(0, len(rows), 10_000):
+                cur.executemany(sql, rows[at : at + 10_000])
+            conn.commit()
+            seconds = time.perf_counter() - started
+            cur.execute("DELETE FROM users")
+        return seconds
+    finally:
+        conn.close()
+
+
+def bench_mysql(rows: int) -> None:
+    name = f"tk_bench_{uuid.uuid4().hex[:8]}"
+    admin = _mysql()
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}`")
+    url = MYSQL_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            project = make_project(Path(tmp) / "proj")
+            toolkit(project, "migrate", url=url)
+            print(f"MySQL/MariaDB ({rows:,} rows, table users)")
+            premade = premade_rows(rows)
+            ref = line("reference: executemany, one transaction", rows, mysql_reference(name, premade))
+            del premade
+            seconds, peak = toolkit(project, "seed", "--count", str(rows), "--seed", "1", "--truncate", url=url)
+            ours = line("toolkit seed (process start included)", rows, seconds)
+            print(f"  toolkit / reference = {ours / ref:.2f}   peak RSS {peak} MB")
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--naive-rows", type=int, default=20_000)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--backend", choices=["postgres", "sqlite", "mysql", "both", "all"], default="both",
+                        help="both: PostgreSQL and SQLite; all: MySQL too")
     parser.add_argument("--rss", type=int, metavar="ROWS", help="also measure peak RSS of a seed this big (PostgreSQL)")
     args = parser.parse_args()
-    if args.backend in ("postgres", "both"):
+    if args.backend in ("postgres", "both", "all"):
         bench_postgres(args.rows, args.naive_rows, args.rss)
-    if args.backend in ("sqlite", "both"):
+    if args.backend in ("sqlite", "both", "all"):
         bench_sqlite(args.rows)
+    if args.backend in ("mysql", "all"):
+        bench_mysql(args.rows)
 
 
 if __name__ == "__main__":
