@@ -64,7 +64,7 @@ def test_check_without_database_compares_only_models_and_migrations(project: Pro
     unreachable = {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
     result = project.run("check", "--no-database", env=unreachable)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "In sync: the models, the migrations are up to date.\n"
+    assert result.stdout == "In sync: the migrations hold every model change.\n"
 
 
 def test_check_json_reports_both_kinds_of_difference(project: Project, target: Target) -> None:

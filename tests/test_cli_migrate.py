@@ -280,3 +280,10 @@ def test_a_table_dropped_by_rollback_is_seeded_as_new_when_it_comes_back(project
     assert project.run("seed", "--count", "500", "--seed", "4", env=env).returncode == 0
     # The same seed on the re-created table gives the rows of a new database again.
     assert query_db("SELECT id, email FROM users ORDER BY id", url=pg_url) == first
+
+
+def test_rollback_on_a_missing_sqlite_file_creates_nothing(project: Project) -> None:
+    result = project.run("rollback")
+    assert result.returncode == 0
+    assert "Nothing to roll back" in result.stdout
+    assert not list(project.root.glob("dev.sqlite3*"))

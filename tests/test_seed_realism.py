@@ -175,3 +175,33 @@ def test_a_definition_for_a_misspelt_model_is_refused(tmp_path: Path) -> None:
     assert result.stderr == "Error: seeds/ has a definition for unknown model 'Autor'; did you mean 'Author'?\n"
     (project.root / "seeds" / "authors.py").unlink()
     assert project.run("seed", "--model", "Author=5").returncode == 0
+
+
+BORN = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Patient(Model):
+    id = fields.IntField(primary_key=True)
+    birthday = fields.DatetimeField()
+    seen_at = fields.DatetimeField(unique=True)
+
+    class Meta:
+        table = "r_patients"
+"""
+
+
+def test_birthdays_are_adult_and_unique_times_spread_out(tmp_path: Path) -> None:
+    import datetime as dt
+
+    project = model_project(tmp_path / "born", BORN)
+    assert project.run("migrate").returncode == 0
+    assert project.run("seed", "--all", "--count", "3000", "--seed", "2").returncode == 0
+    db = sqlite3.connect(project.sqlite_path)
+    rows = db.execute("SELECT birthday, seen_at FROM r_patients").fetchall()
+    births = [dt.datetime.fromisoformat(b) for b, _ in rows]
+    seen = sorted(dt.datetime.fromisoformat(s) for _, s in rows)
+    anchor = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    assert all(17.9 <= (anchor - b).days / 365.25 <= 81 for b in births)
+    assert len(set(seen)) == 3000 and (seen[-1] - seen[0]).days >= 1  # not bunched in minutes

@@ -313,8 +313,10 @@ def check(ctx: click.Context, no_database: bool, as_json: bool) -> None:
             for name in report.pending:
                 click.echo(f"  [ ] {name}")
         if report.in_sync:
-            checked = f"and {report.env} ({report.url}) are" if report.database_checked else "are"
-            click.echo(f"In sync: the models, the migrations {checked} up to date.")
+            if report.database_checked:
+                click.echo(f"In sync: the models, the migrations and {report.env} ({report.url}) are up to date.")
+            else:
+                click.echo("In sync: the migrations hold every model change.")
     if not report.in_sync:
         sys.exit(1)
 

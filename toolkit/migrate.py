@@ -444,6 +444,8 @@ async def rollback(
     await guard(settings, "rollback", force=force, confirm=confirm)
     files = migration_files(settings)
     backend = backend_for(settings.database_url)
+    if not await backend.ensure_reachable(timeout=5, create=False):
+        return RollbackReport(reverted=[])  # a new SQLite file: nothing to revert, nothing made
     async with migration_lock(backend, lock_timeout):
         applied = await applied_migrations(settings, backend)
         if not applied:

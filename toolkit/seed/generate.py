@@ -394,9 +394,13 @@ def date(ctx: Ctx) -> list[Any]:
 
 def datetime_(ctx: Ctx) -> list[Any]:
     base = int(ANCHOR.timestamp())
+    name = ctx.column.attr.lower()
     if ctx.column.unique:
-        # One second apart per row index, a random fraction within it: never equal.
-        seconds = ctx.index.astype(np.int64) * 1_000_000
+        # A minute apart per row index (61 s: no round clock times; a million rows span two
+        # years), a random fraction of a second within it: never equal, spread like events.
+        seconds = ctx.index.astype(np.int64) * 61_000_000
+    elif "birth" in name or name in ("dob", "born", "born_at"):
+        seconds = ctx.rng.integers(18 * 365 * 86400, 80 * 365 * 86400, ctx.n) * 1_000_000
     else:
         seconds = ctx.rng.integers(0, 2 * 365 * 86400, ctx.n) * 1_000_000
     micro = ctx.rng.integers(0, 1_000_000, ctx.n)
