@@ -114,3 +114,15 @@ def test_failing_postgres_script_outside_a_transaction_is_still_rolled_back(
     db = Target("postgres", {}, pg_url)
     assert "toys" not in db.tables()  # one simple query is one implicit transaction
     assert len(db.versions()) == 1
+
+
+def test_a_migration_of_only_comments_applies_and_reverts(project: Project, target: Target) -> None:
+    assert project.run("migrate", env=target.env).returncode == 0
+    write_migration(project.root, 1, "noop", "-- SQLite: type change of \"users\".\"city\" left as it was",
+                    "-- nothing to undo")
+    applied = project.run("migrate", env=target.env)
+    assert applied.returncode == 0, applied.stderr
+    assert len(target.versions()) == 2
+    reverted = project.run("rollback", env=target.env)
+    assert reverted.returncode == 0, reverted.stderr
+    assert len(target.versions()) == 1

@@ -48,6 +48,13 @@ _BODIES = (
 )
 
 
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def _has_statements(sql: str) -> bool:
+    return bool(_COMMENTS.sub("", sql).replace(";", "").strip())
+
+
 def _manages_transaction(sql: str) -> bool:
     for body in _BODIES:
         sql = body.sub("", sql)
@@ -224,15 +231,19 @@ async def _step(settings: Settings, name: str, direction: Direction) -> None:
     # Outside a transaction, PostgreSQL still runs a multi-statement script as one implicit
     # transaction, unless the script commits by itself.
     rolled_back = atomic or (settings.dialect == "postgres" and not own_transaction)
+    if not _has_statements(sql):
+        sql = ""  # only comments (a change SQLite can't make): drivers reject an empty query
     try:
         if not atomic:
-            await client.execute_script(sql)
+            if sql:
+                await client.execute_script(sql)
             await _record(settings, module, name, direction, client)
         elif settings.dialect == "sqlite":
             await _sqlite_atomic_step(settings, module, name, direction, client, sql)
         else:
             async with in_transaction(alias) as conn:
-                await conn.execute_script(sql)
+                if sql:
+                    await conn.execute_script(sql)
                 await _record(settings, module, name, direction, conn)
     except Exception as exc:
         raise _StepFailed(exc, rolled_back) from None
