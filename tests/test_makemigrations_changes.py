@@ -60,3 +60,38 @@ def test_changing_unique_together_migrates_and_rolls_back(
     rolled = project.run("rollback", "--steps", "2", env=env)
     assert rolled.returncode == 0, rolled.stderr
     assert project.run("migrate", env=env).returncode == 0
+
+
+SHIFTS = """
+from datetime import timedelta
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Shift(Model):
+    id = fields.IntField(primary_key=True)
+    break_len = fields.TimeDeltaField(default=0)
+
+    class Meta:
+        table = "c_shifts"
+"""
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_new_interval_default_is_written_as_microseconds(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    project = model_project(tmp_path / "shifts", SHIFTS)
+    env = {"DATABASE_URL": request.getfixturevalue("pg_url")} if backend == "postgres" else {}
+    assert project.run("migrate", env=env).returncode == 0
+    _edit_models(project, "TimeDeltaField(default=0)", "TimeDeltaField(default=timedelta(minutes=15))")
+    assert project.run("makemigrations").returncode == 0
+    migrated = project.run("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr  # was: invalid input syntax for type bigint: "0:15:00"
+    if backend == "postgres":
+        default = query_db(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_name = 'c_shifts' AND column_name = 'break_len'", url=env["DATABASE_URL"]
+        )
+        assert default == [("900000000",)]

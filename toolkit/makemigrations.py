@@ -103,7 +103,40 @@ def _ddl_classes() -> dict[str, type]:
     from aerich.ddl.mysql import MysqlDDL
     from aerich.ddl.postgres import PostgresDDL
 
-    return {"mysql": MysqlDDL, "postgres": PostgresDDL, "sqlite": _portable_sqlite_ddl()}
+    return {
+        "mysql": _interval_defaults_as_numbers(MysqlDDL),
+        "postgres": _interval_defaults_as_numbers(PostgresDDL),
+        "sqlite": _portable_sqlite_ddl(),
+    }
+
+
+_INTERVAL = re.compile(r"^(?:(-?\d+) days?, )?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
+
+
+def _microseconds(text: str) -> int | None:
+    """`str(timedelta)` ("1 day, 0:15:00") as microseconds, as Tortoise stores a TimeDeltaField."""
+    m = _INTERVAL.match(text)
+    if m is None:
+        return None
+    days, hours, minutes, seconds, fraction = m.groups()
+    total = ((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + int(seconds)
+    return total * 1_000_000 + int((fraction or "0").ljust(6, "0"))
+
+
+def _interval_defaults_as_numbers(ddl: type) -> type:
+    """Aerich writes a TimeDeltaField's default as its text ('0:15:00') into the BIGINT column
+    Tortoise gives it, which PostgreSQL and MySQL refuse: write the microseconds instead."""
+    inherited = ddl._get_default  # type: ignore[attr-defined]
+
+    def _get_default(self: Any, model: Any, field_describe: dict[str, Any]) -> Any:
+        default = field_describe.get("default")
+        if field_describe.get("field_type") == "TimeDeltaField" and isinstance(default, str):
+            number = _microseconds(default)
+            if number is not None:
+                field_describe = {**field_describe, "default": number}
+        return inherited(self, model, field_describe)
+
+    return type(ddl.__name__, (ddl,), {"_get_default": _get_default})
 
 
 def _portable_sqlite_ddl() -> type:
