@@ -122,18 +122,26 @@ def test_concurrent_migrations_apply_once(project: Project, mysql_url: str) -> N
     ]
 
 
-def test_a_held_lock_times_out_naming_the_server(project: Project, mysql_url: str) -> None:
-    from toolkit.backends.mysql import MIGRATION_LOCK_NAME
+def test_a_held_lock_times_out_naming_the_server_and_spares_other_databases(
+    project: Project, mysql_url: str
+) -> None:
+    from toolkit.backends.mysql import MIGRATION_LOCK_NAME, lock_name
 
+    database = urlsplit(mysql_url).path.lstrip("/")
+    other = _new_database()
     holder = _connect()
     try:
         with holder.cursor() as cur:
-            cur.execute("SELECT GET_LOCK(%s, 0)", (MIGRATION_LOCK_NAME,))
+            cur.execute("SELECT GET_LOCK(%s, 0)", (lock_name(MIGRATION_LOCK_NAME, database),))
         result = project.run("migrate", "--lock-timeout", "0.3", env={"DATABASE_URL": mysql_url})
+        # Named locks are server-wide: the name holds the database, so another one migrates.
+        elsewhere = project.run("migrate", "--lock-timeout", "0.3", env={"DATABASE_URL": _url(other)})
     finally:
         holder.close()
+        _drop_database(other)
     assert result.returncode == 1
     assert "another migration is running on 127.0.0.1:3306" in result.stderr
+    assert elsewhere.returncode == 0, elsewhere.stderr
 
 
 def test_a_failing_migration_names_the_file_and_what_stays(project: Project, mysql_url: str) -> None:

@@ -166,3 +166,17 @@ def test_keys_of_a_teams_own_are_allowed(tmp_path: Path) -> None:
 def test_an_sqlite_url_without_a_file_is_a_usage_error(root: Path) -> None:
     with pytest.raises(ConfigError, match="names no file; use sqlite://path/to/db.sqlite3"):
         resolve(database_url="sqlite://", environ={}, cwd=root)
+
+
+def test_protected_must_be_a_boolean(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "toolkit.toml").write_text(
+        '[toolkit]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotected = "false"\n'
+    )
+    with pytest.raises(ConfigError, match=r"\[env.dev\] protected must be true or false, got 'false'"):
+        resolve(environ={}, cwd=tmp_path)
+
+
+def test_a_mysql_url_without_a_database_is_a_usage_error(root: Path) -> None:
+    with pytest.raises(ConfigError, match="names no database; use mysql://user:password@host:port/DATABASE"):
+        resolve(database_url="mysql://root:pw@127.0.0.1:3306/", environ={}, cwd=root)

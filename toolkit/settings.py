@@ -106,9 +106,21 @@ def _refuse_typos(table: Mapping[str, Any], known: tuple[str, ...], where: str, 
                 raise ConfigError(f"{path}: unknown key {key!r} in {where}; did you mean {close[0]!r}?")
 
 
+def _flag(value: Any, where: str, path: Path) -> bool:
+    # TOML has booleans; a string "false" would otherwise count as true.
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {where} must be true or false, got {value!r}")
+    return value
+
+
 def _check_url(url: str) -> None:
-    if dialect_of(url) == "sqlite":
+    dialect = dialect_of(url)
+    if dialect == "sqlite":
         return
+    if dialect == "mysql" and not urlsplit(url).path.strip("/"):
+        raise ConfigError(
+            f"the MySQL URL {mask_url(url)!r} names no database; use mysql://user:password@host:port/DATABASE"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsing it is the check
@@ -247,7 +259,7 @@ def resolve(
         app=str(section.get("app", "models")),
         migrations_dir=(root / str(section.get("migrations", "migrations"))).resolve(),
         seeds_dir=(root / str(section.get("seeds", "seeds"))).resolve(),
-        protected=bool(env_section.get("protected", False)),
+        protected=_flag(env_section.get("protected", False), f"[env.{env_name}] protected", config_path),
         env_source=env_source,
         url_source=url_source,
         config_source=config_source,

@@ -41,8 +41,14 @@ warnings.filterwarnings("ignore", category=pymysql.Warning)
 
 _PLACEHOLDER = re.compile(r"\?")
 # MySQL's named locks: one for migrations, one serializing the seed ledger's allocations.
+# They are server-wide, so each names its database (a lock name holds at most 64 characters).
 MIGRATION_LOCK_NAME = "toolkit_migrations"
 LEDGER_LOCK_NAME = "toolkit_ledger"
+
+
+def lock_name(kind: str, database: str) -> str:
+    """`toolkit_migrations:<database>`: one lock per database, not per server."""
+    return f"{kind}:{database[:44]}"
 _INIT = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'"
 # Server error numbers (ER_*) and client ones (CR_*) that mean the session is gone.
 _LOST = {2006, 2013, 2055, 1927, 4031}
@@ -72,8 +78,9 @@ class _MysqlTx(Tx):
 
 
 class MysqlConnection(Connection):
-    def __init__(self, pool: aiomysql.Pool) -> None:
+    def __init__(self, pool: aiomysql.Pool, database: str) -> None:
         self.pool = pool
+        self.ledger_lock = lock_name(LEDGER_LOCK_NAME, database)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiomysql.Connection]:
@@ -118,7 +125,7 @@ class MysqlConnection(Connection):
         async with self.pool.acquire() as conn:
             tx = _MysqlTx(conn)
             # A named lock is held by the session, not the transaction: release it after.
-            got = await tx.fetch("SELECT GET_LOCK(?, 60)", LEDGER_LOCK_NAME)
+            got = await tx.fetch("SELECT GET_LOCK(?, 60)", self.ledger_lock)
             if not got or got[0][0] != 1:
                 raise LockTimeout("another toolkit seed held the seed ledger's lock for 60s; try again")
             try:
@@ -132,7 +139,7 @@ class MysqlConnection(Connection):
                     raise
             finally:
                 with contextlib.suppress(Exception):
-                    await tx.fetch("SELECT RELEASE_LOCK(?)", LEDGER_LOCK_NAME)
+                    await tx.fetch("SELECT RELEASE_LOCK(?)", self.ledger_lock)
 
     async def table_exists(self, table: str) -> bool:
         found = await self.fetch(
@@ -245,7 +252,7 @@ class MysqlBackend(Backend):
     async def connect(self, concurrency: int) -> Connection:
         await self.ensure_reachable(timeout=5, create=False)
         pool = await aiomysql.create_pool(minsize=0, maxsize=concurrency, **self._connect_kwargs())
-        return MysqlConnection(pool)
+        return MysqlConnection(pool, self.database)
 
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
         rows = await conn.fetch(
@@ -262,7 +269,8 @@ class MysqlBackend(Backend):
         tx = _MysqlTx(conn)
         try:
             deadline = time.monotonic() + timeout
-            while (await tx.fetch("SELECT GET_LOCK(?, 0)", MIGRATION_LOCK_NAME))[0][0] != 1:
+            name = lock_name(MIGRATION_LOCK_NAME, self.database)
+            while (await tx.fetch("SELECT GET_LOCK(?, 0)", name))[0][0] != 1:
                 if time.monotonic() >= deadline:
                     raise LockTimeout.waited(self.where, timeout)
                 await asyncio.sleep(LOCK_POLL_SECONDS)
@@ -270,7 +278,7 @@ class MysqlBackend(Backend):
                 yield
             finally:
                 with contextlib.suppress(Exception):
-                    await tx.fetch("SELECT RELEASE_LOCK(?)", MIGRATION_LOCK_NAME)
+                    await tx.fetch("SELECT RELEASE_LOCK(?)", name)
         finally:
             conn.close()
 
