@@ -227,3 +227,44 @@ def test_a_missing_database_or_a_wrong_password_is_one_clear_line(project: Proje
     result = project.run("status", env={"DATABASE_URL": wrong})
     assert result.returncode == 1
     assert "refused user 'root'" in result.stderr and "wrong-secret" not in result.stderr
+
+
+PLAYERS = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "m_teams"
+
+
+class Player(Model):
+    id = fields.IntField(primary_key=True)
+    team = fields.ForeignKeyField("models.Team", related_name="players")
+    name = fields.CharField(max_length=40)
+    number = fields.IntField(default=0)
+
+    class Meta:
+        table = "m_players"
+        unique_together = (("team", "name"),)
+"""
+
+
+def test_changing_a_unique_together_led_by_a_foreign_key_migrates_both_ways(
+    tmp_path: Path, mysql_url: str
+) -> None:
+    project = model_project(tmp_path / "players", PLAYERS)
+    env = {"DATABASE_URL": mysql_url}
+    assert project.run("migrate", env=env).returncode == 0
+    (module,) = project.root.glob("adhoc_models_*.py")
+    module.write_text(module.read_text().replace('(("team", "name"),)', '(("team", "name", "number"),)'))
+    assert project.run("makemigrations").returncode == 0
+    # InnoDB keeps the index its foreign key uses until another one can serve it.
+    for args in (["migrate"], ["rollback"], ["migrate"]):
+        result = project.run(*args, env=env)
+        assert result.returncode == 0, (args, result.stderr)
+    assert project.run("seed", "--all", "--count", "50", env=env).returncode == 0

@@ -338,6 +338,27 @@ _CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?["`](\w+)["`]')
 _DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?["`](\w+)["`]')
 
 
+_DROP_INDEX = re.compile(r"^ALTER TABLE `(\w+)` DROP INDEX `\w+`")
+_ADD_INDEX = re.compile(r"^ALTER TABLE `(\w+)` ADD (?:UNIQUE )?INDEX ")
+
+
+def _index_drops_after_adds(ops: list[str]) -> list[str]:
+    """On MySQL, drop a table's old indexes only after its new ones exist.
+
+    InnoDB refuses to drop the index a foreign key uses (error 1553) until another index
+    can serve it: changing `unique_together = (("team", "name"),)` must add the new group
+    before dropping the old one. Aerich writes the drop first.
+    """
+    out = list(ops)
+    for op in [o for o in ops if _DROP_INDEX.match(o.strip())]:
+        table = _DROP_INDEX.match(op.strip()).group(1)  # type: ignore[union-attr]
+        adds = [i for i, o in enumerate(out) if (m := _ADD_INDEX.match(o.strip())) and m.group(1) == table]
+        at = out.index(op)
+        if adds and adds[-1] > at:
+            out.insert(adds[-1] + 1, out.pop(at))
+    return out
+
+
 def _drops_after_dependents(ops: list[str], reverse_ops: list[str]) -> list[str]:
     """Order the DROP TABLEs in `ops` as the reverse of their CREATEs in `reverse_ops`.
 
@@ -404,6 +425,9 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
                     "change into smaller steps (one makemigrations each)"
                 ) from None
             ups[dialect], downs[dialect] = _drops_after_dependents(up, down), _drops_after_dependents(down, up)
+            if dialect == "mysql":
+                ups[dialect] = _index_drops_after_adds(ups[dialect])
+                downs[dialect] = _index_drops_after_adds(downs[dialect])
             if last is None and ups[dialect]:
                 ups[dialect].insert(0, _initial_ops(dialect))
     return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs)
