@@ -84,6 +84,7 @@ def test_to_field_self_reference_and_unconstrained_keys_point_at_real_rows(
     products = {p for (p,) in query_db("SELECT id FROM s_products", **where)}
     assert links and all(a in products and b in products for a, b in links)
     assert len(set(links)) == len(links)
+    assert all(a != b for a, b in links)  # nobody is their own related product
     assert query_db("SELECT count(*) FROM s_products_s_countries", **where)[0][0] > 0
     assert query_db("SELECT count(*) FROM s_nodes WHERE parent_id <> id", **where)[0][0] > 120
 
@@ -196,3 +197,12 @@ def test_a_link_table_that_runs_out_of_pairs_says_so(tmp_path: Path) -> None:
     assert json.loads(none_left.stdout)["skipped"] == ["Ticket"]
     text = project.run("seed", "--model", "Ticket=5")
     assert "No Ticket rows added: every pair of rows it links already exists" in text.stdout
+
+
+def test_a_self_link_table_with_few_rows_is_capped_without_self_pairs(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "few", MODELS)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed", "--model", "Product=2", "--seed", "1")
+    assert result.returncode == 0, result.stderr
+    links = query_db("SELECT * FROM s_products_s_products", sqlite_path=project.sqlite_path)
+    assert sorted(links) == [(1, 2), (2, 1)]  # the only two pairs of two different products

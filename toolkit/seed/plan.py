@@ -148,7 +148,9 @@ def make_plan(
         a, b = (_parent_of(c, by_table) for c in pair)
         size_a = rows(a) + counts.get(a, 0) if a else 0
         size_b = rows(b) + counts.get(b, 0) if b else 0
-        capacity = max(size_a * size_b - rows(name), 0)
+        # A model's link to itself never pairs a row with itself.
+        own = size_a if a is not None and a == b and pair[0].references == pair[1].references else 0
+        capacity = max(size_a * size_b - own - rows(name), 0)
         if counts[name] > capacity:
             note(name, f"capped at {capacity}: that many ({pair[0].name}, {pair[1].name}) pairs are left")
             counts[name] = capacity

@@ -124,6 +124,7 @@ class PairSlots:
         rank: Ranker,
         seed: int,
         table: str,
+        distinct: bool = False,
     ) -> None:
         self.keys_a, self.keys_b, self.rank = keys_a, keys_b, rank
         na, nb = len(keys_a), len(keys_b)
@@ -132,8 +133,20 @@ class PairSlots:
         self.offset_b = rng.integers(0, max(nb, 1), na)
         taken_q = self._numbers(taken)
         want = rank.total
-        candidates = np.arange(min(want + len(taken_q), na * nb), dtype=np.int64)
-        self.free_q = candidates[~np.isin(candidates, taken_q)][:want]
+        # `distinct`: a model's link to itself pairs a row with other rows only (one pair
+        # per row is left out, so look that much further).
+        extra = na if distinct else 0
+        candidates = np.arange(min(want + len(taken_q) + extra, na * nb), dtype=np.int64)
+        keep = ~np.isin(candidates, taken_q)
+        if distinct:
+            a, b = self._indices(candidates)
+            keep &= keys_a[a] != keys_b[b]
+        self.free_q = candidates[keep][:want]
+
+    def _indices(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        na, nb = len(self.keys_a), len(self.keys_b)
+        slot = q % na
+        return self.perm_a[slot], (q // na + self.offset_b[slot]) % nb
 
     def _numbers(self, taken: Sequence[tuple[Any, Any]]) -> np.ndarray:
         if not taken:
@@ -149,10 +162,7 @@ class PairSlots:
         return np.unique(slot + na * t)
 
     def _pair(self, ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
-        q = self.free_q[self.rank(ctx.index) % max(len(self.free_q), 1)]
-        na, nb = len(self.keys_a), len(self.keys_b)
-        slot = q % na
-        return self.perm_a[slot], (q // na + self.offset_b[slot]) % nb
+        return self._indices(self.free_q[self.rank(ctx.index) % max(len(self.free_q), 1)])
 
     def first(self, ctx: Ctx) -> list[Any]:
         return self.keys_a[self._pair(ctx)[0]].tolist()  # type: ignore[no-any-return]

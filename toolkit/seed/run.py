@@ -372,7 +372,7 @@ async def plan_table(
         slots = relations.PairSlots(
             await keys.keys(ta, ka), await keys.keys(tb, kb),
             await keys.pairs(table.name, pair[0].name, pair[1].name),
-            rank, run.seed, table.name,
+            rank, run.seed, table.name, distinct=(ta, ka) == (tb, kb),
         )
     for plan in default_plans(table, overrides):
         col = plan.column
