@@ -205,3 +205,33 @@ def test_birthdays_are_adult_and_unique_times_spread_out(tmp_path: Path) -> None
     anchor = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert all(17.9 <= (anchor - b).days / 365.25 <= 81 for b in births)
     assert len(set(seen)) == 3000 and (seen[-1] - seen[0]).days >= 1  # not bunched in minutes
+
+
+STOCKED = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Item(Model):
+    id = fields.IntField(primary_key=True)
+    tags = fields.JSONField(default=list)
+    attributes = fields.JSONField(null=True)
+    stock = fields.SmallIntField()
+
+    class Meta:
+        table = "r_items"
+"""
+
+
+def test_list_json_fields_get_lists_and_stock_looks_like_stock(tmp_path: Path) -> None:
+    import json
+
+    project = model_project(tmp_path / "stocked", STOCKED)
+    assert project.run("migrate").returncode == 0
+    assert project.run("seed", "--all", "--count", "300", "--seed", "6").returncode == 0
+    db = sqlite3.connect(project.sqlite_path)
+    rows = db.execute("SELECT tags, attributes, stock FROM r_items").fetchall()
+    assert all(isinstance(json.loads(t), list) for t, _, _ in rows)
+    assert any(json.loads(t) for t, _, _ in rows)
+    assert all(isinstance(json.loads(a), dict) for _, a, _ in rows if a is not None)
+    assert all(0 <= s <= 500 for _, _, s in rows)

@@ -426,6 +426,11 @@ def uuid_(ctx: Ctx) -> list[Any]:
 
 def json_(ctx: Ctx) -> list[Any]:
     words = ctx.pools.sample("word", ctx.rng, ctx.n)
+    if ctx.column.json_list:
+        # A list field (default=list): a few tags.
+        sizes = ctx.rng.integers(0, 4, ctx.n).tolist()
+        extra = ctx.pools.sample("word", ctx.rng, ctx.n * 3)
+        return [[w, *extra[i * 3 : i * 3 + k - 1]] if k else [] for i, (w, k) in enumerate(zip(words, sizes))]
     nums = ctx.rng.integers(0, 1000, ctx.n).tolist()
     flags = (ctx.rng.random(ctx.n) < 0.5).tolist()
     return [{"tag": w, "score": n, "enabled": f} for w, n, f in zip(words, nums, flags)]
@@ -530,6 +535,7 @@ BY_NAME: list[tuple[tuple[str, ...], tuple[str, ...], Gen]] = [
     (("iban",), _TEXTUAL, pool("iban")),
     (("rating", "stars", "score"), _INTEGER, ranged(1, 5)),
     (("quantity", "qty"), _INTEGER, ranged(1, 10)),
+    (("stock", "in_stock", "stock_level", "inventory", "units_in_stock"), _INTEGER, ranged(0, 500)),
     (("age",), _INTEGER, ranged(18, 90)),
     (("year",), _INTEGER, ranged(1990, 2025)),
 ]

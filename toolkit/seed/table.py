@@ -38,6 +38,7 @@ class Column:
     decimal_places: int | None = None
     auto_now: bool = False  # auto_now / auto_now_add: the ORM would stamp a time
     stamp: str = ""  # "created" (auto_now_add) or "updated" (auto_now): an update follows creation
+    json_list: bool = False  # a JSON field whose default is a list: its values are lists
     minimum: Any = None  # bounds the source's validators put on a number
     maximum: Any = None
     references: tuple[str, str] | None = None  # (table, column) for a foreign key
@@ -185,6 +186,7 @@ def from_tortoise(model: Any) -> Table:
                 max_digits=getattr(f, "max_digits", None),
                 decimal_places=getattr(f, "decimal_places", None),
                 auto_now=bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+                json_list=kind == "json" and (getattr(f, "default", None) is list or isinstance(getattr(f, "default", None), list)),
                 minimum=_bound(f, "min_value"),
                 maximum=_bound(f, "max_value"),
                 stamp="updated" if getattr(f, "auto_now", False)
