@@ -774,15 +774,15 @@ def default_plans(table: Table, overrides: dict[str, Gen] | None = None) -> list
             plans.append(ColumnPlan(col, gen, some_nulls=False))  # the user's values, as given
             continue
         inferred = infer(col)
-        # Booleans and enums mostly keep their default (their generators know it); a column
-        # whose name says what it holds (a phone defaulting to "") gets realistic values; a
-        # number keeps its default on half the rows (karma = 0 for newcomers); other
-        # columns keep their default.
+        # Booleans and enums mostly keep their default (their generators know it); a number
+        # keeps its default on half the rows (karma = 0 for newcomers, stock = 0 when sold
+        # out); a text column whose name says what it holds (a phone defaulting to "") gets
+        # realistic values; other columns keep their default.
         if col.default is not NO_DEFAULT and col.kind not in ("bool", "enum") and not col.unique:
-            if _by_name(col) is not None:
-                gen = inferred
-            elif col.kind in _NUMERIC:
+            if col.kind in _NUMERIC:
                 gen = mostly(col.default, inferred, share=0.5)
+            elif _by_name(col) is not None:
+                gen = inferred
             else:
                 gen = constant(col.default)
         else:
