@@ -16,7 +16,7 @@ import contextlib
 import re
 import time
 import warnings
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -181,9 +181,6 @@ class MysqlBackend(Backend):
 
     def is_server_reason(self, exc: BaseException) -> bool:
         return isinstance(exc, pymysql.err.MySQLError) and not self.is_connection_lost(exc)
-
-    def is_fallout(self, context: Mapping[str, Any]) -> bool:
-        return super().is_fallout(context)
 
     def _connect_kwargs(self) -> dict[str, Any]:
         return {
