@@ -22,6 +22,17 @@ class ConfigError(UsageError):
 class DatabaseUnavailable(ToolkitError):
     """The database server cannot be reached or the database does not exist."""
 
+    @classmethod
+    def unreachable(cls, label: str, where: str, reason: str) -> DatabaseUnavailable:
+        return cls(
+            f"cannot reach {label} at {where} ({reason.splitlines()[0]}); "
+            "is the server running? check the database URL or DATABASE_URL"
+        )
+
+    @classmethod
+    def refused(cls, label: str, where: str, user: str) -> DatabaseUnavailable:
+        return cls(f"{label} at {where} refused user {user!r}; check the user and password in the database URL")
+
 
 class NotMigrated(ToolkitError):
     """The schema the command needs is not there yet."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
+
+from toolkit.errors import LockTimeout
 
 Row = Sequence[Any]
 
@@ -13,6 +17,15 @@ Row = Sequence[Any]
 Statement = tuple[str, Sequence[Any]]
 # How often a waiter for the migration lock tries again.
 LOCK_POLL_SECONDS = 0.1
+
+
+async def wait_for_lock(try_once: Callable[[], Awaitable[bool]], timeout: float, where: str) -> None:
+    """Try `try_once` every LOCK_POLL_SECONDS until it gets the lock; past `timeout`, fail."""
+    deadline = time.monotonic() + timeout
+    while not await try_once():
+        if time.monotonic() >= deadline:
+            raise LockTimeout.waited(where, timeout)
+        await asyncio.sleep(LOCK_POLL_SECONDS)
 
 
 def quote_ident(name: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 import warnings
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,13 +24,13 @@ import aiomysql
 import pymysql
 
 from toolkit.backends.base import (
-    LOCK_POLL_SECONDS,
     Backend,
     Connection,
     Row,
     Statement,
     Tx,
     quote_ident,
+    wait_for_lock,
 )
 from toolkit.errors import DatabaseUnavailable, LockTimeout
 
@@ -211,20 +210,12 @@ class MysqlBackend(Backend):
                     f"create it (CREATE DATABASE `{self.database}`) or fix the database URL"
                 ) from None
             if code == _ACCESS_DENIED:
-                raise DatabaseUnavailable(
-                    f"MySQL at {self.where} refused user {self.user!r}; check the user and password in the database URL"
-                ) from None
+                raise DatabaseUnavailable.refused(self.label, self.where, self.user) from None
             reason = str(exc.args[1] if len(exc.args) > 1 else exc)
-            raise DatabaseUnavailable(
-                f"cannot reach MySQL at {self.where} ({reason.splitlines()[0]}); "
-                "is the server running? check the database URL or DATABASE_URL"
-            ) from None
+            raise DatabaseUnavailable.unreachable(self.label, self.where, reason) from None
         except (TimeoutError, OSError) as exc:
             reason = str(exc) or f"no answer within {timeout:g}s"
-            raise DatabaseUnavailable(
-                f"cannot reach MySQL at {self.where} ({reason.splitlines()[0]}); "
-                "is the server running? check the database URL or DATABASE_URL"
-            ) from None
+            raise DatabaseUnavailable.unreachable(self.label, self.where, reason) from None
 
     async def server_execute(self, sql: str) -> None:
         """Run one statement on the server, outside any database (CREATE / DROP DATABASE)."""
@@ -265,12 +256,12 @@ class MysqlBackend(Backend):
         conn = await self._connect_one(timeout=max(timeout, 5))
         tx = _MysqlTx(conn)
         try:
-            deadline = time.monotonic() + timeout
             name = lock_name(MIGRATION_LOCK_NAME, self.database)
-            while (await tx.fetch("SELECT GET_LOCK(?, 0)", name))[0][0] != 1:
-                if time.monotonic() >= deadline:
-                    raise LockTimeout.waited(self.where, timeout)
-                await asyncio.sleep(LOCK_POLL_SECONDS)
+
+            async def try_once() -> bool:
+                return bool((await tx.fetch("SELECT GET_LOCK(?, 0)", name))[0][0] == 1)
+
+            await wait_for_lock(try_once, timeout, self.where)
             try:
                 yield
             finally:

@@ -7,7 +7,6 @@ import contextlib
 import itertools
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,15 +15,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from toolkit.backends.base import (
-    LOCK_POLL_SECONDS,
     Backend,
     Connection,
     Row,
     Statement,
     Tx,
     quote_ident,
+    wait_for_lock,
 )
-from toolkit.errors import DatabaseUnavailable, LockTimeout
+from toolkit.errors import DatabaseUnavailable
 
 # asyncpg logs its own connection troubles (with tracebacks) through `logging`; toolkit
 # reports them itself, in one line, so they must not reach stderr a second time.
@@ -167,18 +166,12 @@ class PostgresBackend(Backend):
                 "or fix the database URL"
             ) from None
         except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
-            raise DatabaseUnavailable(
-                f"PostgreSQL at {self.where} refused user {self.user!r}; "
-                "check the user and password in the database URL"
-            ) from None
+            raise DatabaseUnavailable.refused(self.label, self.where, self.user) from None
         except (TimeoutError, OSError, asyncpg.CannotConnectNowError) as exc:
             reason = str(exc) or type(exc).__name__
             if isinstance(exc, asyncio.TimeoutError):
                 reason = f"no answer within {timeout:g}s"
-            raise DatabaseUnavailable(
-                f"cannot reach PostgreSQL at {self.where} ({reason.splitlines()[0]}); "
-                "is the server running? check the database URL or DATABASE_URL"
-            ) from None
+            raise DatabaseUnavailable.unreachable(self.label, self.where, reason) from None
 
     async def ensure_reachable(self, *, timeout: float, create: bool) -> bool:
         conn = await self._connect_one(timeout)
@@ -208,11 +201,10 @@ class PostgresBackend(Backend):
         # A session lock on a connection of its own: the migrations' transactions come and go.
         conn = await self._connect_one(timeout=max(timeout, 5))
         try:
-            deadline = time.monotonic() + timeout
-            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
-                if time.monotonic() >= deadline:
-                    raise LockTimeout.waited(self.where, timeout)
-                await asyncio.sleep(LOCK_POLL_SECONDS)
+            async def try_once() -> bool:
+                return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY))
+
+            await wait_for_lock(try_once, timeout, self.where)
             try:
                 yield
             finally:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import fcntl
 import os
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,15 +16,15 @@ from typing import Any
 import tortoise.backends.sqlite.executor  # noqa: F401
 
 from toolkit.backends.base import (
-    LOCK_POLL_SECONDS,
     Backend,
     Connection,
     Row,
     Statement,
     Tx,
     quote_ident,
+    wait_for_lock,
 )
-from toolkit.errors import DatabaseUnavailable, LockTimeout
+from toolkit.errors import DatabaseUnavailable
 
 # Tortoise registers no adapter for times, so its own SQLite inserts of a TimeField fail
 # ("type 'datetime.time' is not supported"). Store the ISO text, which its TimeField reads.
@@ -147,15 +145,14 @@ class SqliteBackend(Backend):
             return
         fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
+            async def try_once() -> bool:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return True
                 except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise LockTimeout.waited(path, timeout) from None
-                    await asyncio.sleep(LOCK_POLL_SECONDS)
+                    return False
+
+            await wait_for_lock(try_once, timeout, path)
             try:
                 yield
             finally:
