@@ -177,7 +177,7 @@ def test_reset_drops_everything_then_migrates_and_seeds_the_profile(project: Pro
     project.cli("seed", "--count", "1234")
     result = project.cli("reset", "--seed", "2")
     assert result.exit_code == 0, result.output
-    assert "Dropped 7 table(s): users, aerich, toolkit_seed_fills, toolkit_seed_batches" in result.output
+    assert "Dropped 8 table(s): users, aerich, toolkit_migration_checksums, toolkit_seed_fills, toolkit_seed_batches" in result.output
     assert "Seeded 1000 rows" in result.output
     db = Db(project)
     assert db.count("users") == 1000

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from toolkit.backends import backend_for
 from toolkit.migrate import DEFAULT_LOCK_TIMEOUT, MigrateReport, migrate
+from toolkit.migrations import checksums
 from toolkit.protect import METADATA, guard
 from toolkit.seed import ledger
 from toolkit.seed.definitions import load_profiles
@@ -131,7 +132,7 @@ async def reset(
     if await backend.ensure_reachable(timeout=5, create=False):
         conn = await backend.connect(1)
         try:
-            names = [*table_of.values(), "aerich", *ledger.LEDGER_TABLES, METADATA]
+            names = [*table_of.values(), "aerich", checksums.TABLE, *ledger.LEDGER_TABLES, METADATA]
             dropped = [n for n in names if await conn.table_exists(n)]
             progress(f"dropping {len(dropped)} table(s)")
             await backend.drop_tables(conn, dropped)

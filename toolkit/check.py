@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from toolkit.makemigrations import diff
 from toolkit.migrate import status
@@ -18,9 +18,11 @@ class CheckReport:
     pending: list[str]  # migration files not applied to the database
     database_checked: bool
 
+    edited: list[str] = field(default_factory=list)  # applied files changed since they ran
+
     @property
     def in_sync(self) -> bool:
-        return not self.model_changes and not self.pending
+        return not self.model_changes and not self.pending and not self.edited
 
 
 async def check(settings: Settings, *, database: bool = True) -> CheckReport:
@@ -33,8 +35,11 @@ async def check(settings: Settings, *, database: bool = True) -> CheckReport:
         (ops for ops in report.upgrade.values() if ops), []
     )
     pending: list[str] = []
+    edited: list[str] = []
     if database:
-        pending = [p.removesuffix(".py") for p in (await status(settings)).pending]
+        current = await status(settings)
+        pending = [p.removesuffix(".py") for p in current.pending]
+        edited = [*current.edited, *(new for _, new in current.renamed)]
     return CheckReport(
         env=settings.env,
         url=settings.masked_url,
@@ -42,4 +47,5 @@ async def check(settings: Settings, *, database: bool = True) -> CheckReport:
         model_changes=[op.strip() for op in changes],
         pending=pending,
         database_checked=database,
+        edited=edited,
     )

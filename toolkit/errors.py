@@ -53,6 +53,14 @@ class LockTimeout(ToolkitError):
         )
 
 
+class LockLost(ToolkitError):
+    """The migration lock was lost while migrations ran (its connection died)."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"lost the migration lock on {where} ({reason.splitlines()[0]})")
+        self.where = where
+
+
 class Interrupted(ToolkitError):
     """The user stopped the command (Ctrl-C) after the in-flight work was finished."""
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 
-from toolkit.backends.base import Backend
+from toolkit.backends.base import Backend, LockHandle
 
 # int.from_bytes(b"toolkit", "big"): fixed so operators can find it in pg_locks.
 MIGRATION_LOCK_KEY = 32773621649467764
 
 
-def migration_lock(backend: Backend, timeout: float) -> AbstractAsyncContextManager[None]:
+def migration_lock(backend: Backend, timeout: float) -> AbstractAsyncContextManager[LockHandle]:
     """Hold the database's migration lock inside the block, waiting up to `timeout` seconds."""
     return backend.migration_lock(timeout)

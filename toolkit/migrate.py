@@ -1,19 +1,13 @@
-"""Apply, revert and list migrations. The only module that runs Aerich migration files.
+"""Apply, revert and list migrations: the lock, the plan and the reports around the runner.
 
-Each migration is applied in its own step, exactly as `aerich upgrade` records it (a row in
-Aerich's `aerich` table: version, app, content = the file's MODELS_STATE), so a database
-is current for plain Aerich and for toolkit alike. The session is Aerich's own `Command`
-(which initialises Tortoise and Aerich for the app); stepping through the files ourselves,
-instead of calling `Command.upgrade()` for everything at once, lets us name the file that
-failed and makes
-each migration atomic on SQLite too: Aerich runs SQLite scripts with `executescript`,
-which commits the open transaction first and then runs every statement on its own.
-
-What each migration gets (both databases, RUN_IN_TRANSACTION = True, the default): its
-statements and its `aerich` row commit together or not at all. Not atomic, by design:
-a script that issues its own BEGIN/COMMIT/ROLLBACK, and on SQLite a file with
-RUN_IN_TRANSACTION = False; those run as Aerich runs them. (PostgreSQL runs a script without
-COMMIT as one implicit transaction even then; only its `aerich` row is written apart.)
+Each migration is applied in its own step (`toolkit.migrations.runner`), exactly as `aerich
+upgrade` records it (a row in Aerich's `aerich` table: version, app, content = the file's
+MODELS_STATE), so a database is current for plain Aerich and for toolkit alike. The session
+is Aerich's own `Command` (which initialises Tortoise and Aerich for the app); stepping
+through the files ourselves, instead of calling `Command.upgrade()` for everything at once,
+lets us name the file that failed, prove the lock before each commit, and make each
+migration atomic on SQLite too. Applied files are checksummed: an edited or renamed one
+stops `migrate`.
 """
 
 from __future__ import annotations
@@ -24,44 +18,21 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 from toolkit.backends import backend_for
-from toolkit.backends.base import Backend
+from toolkit.backends.base import Backend, LockHandle
 from toolkit.errors import MigrationFailed, ToolkitError, UsageError
 from toolkit.lock import migration_lock
+from toolkit.migrations import checksums, runner
+from toolkit.migrations.runner import StepFailed, StepLockLost, script_of
 from toolkit.settings import Settings
 
 Progress = Callable[[str], None]
-Direction = Literal["upgrade", "downgrade"]
+Direction = runner.Direction
 _VERSION_FILE = re.compile(r"^(\d+)_.*\.py$")
-# A script that manages its own transaction can't be wrapped in ours.
-# Transaction control only: a trigger's or a function's BEGIN ... END body is not one.
-_OWN_TRANSACTION = re.compile(
-    r"^\s*(BEGIN(\s+(DEFERRED|IMMEDIATE|EXCLUSIVE|TRANSACTION|WORK))?|COMMIT|END(\s+TRANSACTION)?"
-    r"|ROLLBACK(?!\s+TO))\s*(;|$)",
-    re.IGNORECASE | re.MULTILINE,
-)
-_BODIES = (
-    re.compile(r"\$(\w*)\$.*?\$\1\$", re.DOTALL),  # PostgreSQL dollar-quoted bodies
-    re.compile(r"\bCREATE\s+(TEMP\w*\s+)?TRIGGER\b.*?\bBEGIN\b.*?\bEND\s*;", re.IGNORECASE | re.DOTALL),
-)
-
-
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
-
-
-def _has_statements(sql: str) -> bool:
-    return bool(_COMMENTS.sub("", sql).replace(";", "").strip())
-
-
-def _manages_transaction(sql: str) -> bool:
-    for body in _BODIES:
-        sql = body.sub("", sql)
-    return bool(_OWN_TRANSACTION.search(sql))
 _TEMPLATE_INDENT = re.compile(r"^ {8}(?=\S)", re.MULTILINE)
 DEFAULT_LOCK_TIMEOUT = 30.0
-_LABELS = {"mysql": "MySQL", "postgres": "PostgreSQL", "sqlite": "SQLite"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +42,8 @@ class StatusReport:
     applied: list[str]
     pending: list[str]
     missing: list[str] = field(default_factory=list)  # applied, but the file is gone
+    edited: list[str] = field(default_factory=list)  # applied, then the file changed
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (applied name, file now)
 
 
 @dataclass(frozen=True)
@@ -144,13 +117,17 @@ async def status(settings: Settings) -> StatusReport:
     """Which migrations are applied and which are pending, without changing anything."""
     files = migration_files(settings)
     applied = await applied_migrations(settings)
+    drift = await checksum_drift(settings, applied, files)
+    moved = {new for _, new in drift.renamed}
     done = set(applied)
     return StatusReport(
         env=settings.env,
         url=settings.masked_url,
         applied=applied,
-        pending=[f for f in files if f not in done],
+        pending=[f for f in files if f not in done and f not in moved],
         missing=[a for a in applied if a not in set(files)],
+        edited=drift.edited,
+        renamed=drift.renamed,
     )
 
 
@@ -160,9 +137,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _load(settings: Settings, name: str) -> ModuleType:
-    from aerich.utils import import_py_file
-
-    return import_py_file(settings.app_migrations_dir / name)
+    return runner.load(settings.app_migrations_dir / name)
 
 
 def _display(settings: Settings, name: str) -> str:
@@ -174,109 +149,17 @@ def _display(settings: Settings, name: str) -> str:
         return str(path)
 
 
-async def _record(settings: Settings, module: ModuleType, name: str, direction: Direction, conn: Any) -> None:
-    """Add or remove the version row exactly as `aerich upgrade` / `aerich downgrade` do."""
-    from aerich.models import Aerich
-    from aerich.utils import decompress_dict, get_models_describe
-
-    if direction == "upgrade":
-        state = getattr(module, "MODELS_STATE", None)
-        content = decompress_dict(state) if state else get_models_describe(settings.app)
-        await Aerich.create(version=name, app=settings.app, content=content, using_db=conn)
-    else:
-        row = await Aerich.filter(app=settings.app, version=name).using_db(conn).order_by("-id").first()
-        if row is not None:
-            await row.delete(using_db=conn)
-
-
-async def _script_of(module: ModuleType, name: str, direction: Direction, conn: Any) -> str:
-    sql = await getattr(module, direction)(conn)
-    if direction == "downgrade" and not str(sql).strip():
-        raise MigrationFailed(f"{name} has no downgrade SQL, so it cannot be rolled back")
-    return str(sql)
-
-
-class _StepFailed(Exception):
-    def __init__(self, cause: BaseException, atomic: bool) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-        self.atomic = atomic
-
-
-async def _step(settings: Settings, name: str, direction: Direction) -> None:
-    """Run one migration file's upgrade or downgrade and record it, in one transaction.
-
-    Raises `_StepFailed`, which says whether the failed file's changes were rolled back.
-    """
-    from tortoise import Tortoise
-    from tortoise.transactions import in_transaction
-
-    from toolkit.db import tortoise_config
-
-    try:
-        module = _load(settings, name)
-        alias = next(iter(tortoise_config(settings)["connections"]))
-        client = Tortoise.get_connection(alias)
-        atomic = bool(getattr(module, "RUN_IN_TRANSACTION", True))
-        sql = await _script_of(module, name, direction, client)
-    except ToolkitError:
-        raise
-    except Exception as exc:
-        raise _StepFailed(exc, atomic=True) from None  # nothing ran yet
-    own_transaction = bool(_manages_transaction(sql))
-    if settings.dialect == "sqlite" and own_transaction:
-        atomic = False
-    if settings.dialect == "mysql":
-        atomic = False  # MySQL commits each DDL statement on its own: no transaction holds them
-    # Outside a transaction, PostgreSQL still runs a multi-statement script as one implicit
-    # transaction, unless the script commits by itself.
-    rolled_back = atomic or (settings.dialect == "postgres" and not own_transaction)
-    if not _has_statements(sql):
-        sql = ""  # only comments (a change SQLite can't make): drivers reject an empty query
-    try:
-        if not atomic:
-            if sql:
-                await client.execute_script(sql)
-            await _record(settings, module, name, direction, client)
-        elif settings.dialect == "sqlite":
-            await _sqlite_atomic_step(settings, module, name, direction, client, sql)
-        else:
-            async with in_transaction(alias) as conn:
-                if sql:
-                    await conn.execute_script(sql)
-                await _record(settings, module, name, direction, conn)
-    except Exception as exc:
-        raise _StepFailed(exc, rolled_back) from None
-
-
-async def _sqlite_atomic_step(
-    settings: Settings, module: ModuleType, name: str, direction: Direction, client: Any, sql: str
-) -> None:
-    # Python's executescript() COMMITs any open transaction before it starts, so the
-    # transaction has to begin inside the script itself; it stays open when the script
-    # stops on an error, and we roll it back. SQLite DDL is transactional.
-    try:
-        async with client.acquire_connection() as raw:
-            await raw.executescript("BEGIN IMMEDIATE;\n" + sql)
-        await _record(settings, module, name, direction, client)
-        async with client.acquire_connection() as raw:
-            await raw.execute("COMMIT")
-    except BaseException:
-        async with client.acquire_connection() as raw:
-            if raw.in_transaction:
-                await raw.execute("ROLLBACK")
-        raise
-
-
-def _failed(settings: Settings, name: str, failure: _StepFailed, direction: Direction, done: int) -> MigrationFailed:
-    label = _LABELS.get(settings.dialect, settings.dialect)
+def _failed(
+    settings: Settings, backend: Backend, name: str, failure: StepFailed, direction: Direction, done: int
+) -> MigrationFailed:
+    label = backend.label
     what = "migration" if direction == "upgrade" else "rolling back"
     kept = "pending" if direction == "upgrade" else "applied"
     undone = (
         "its changes were rolled back"
         if failure.atomic
-        else "MySQL commits each DDL statement, so its statements before the error stay"
-        if settings.dialect == "mysql"
+        else f"{label} commits each DDL statement, so its statements before the error stay"
+        if not backend.transactional_ddl
         else "it ran outside a transaction, so its statements before the error stay"
     )
     earlier = f"; the {done} before it in this run stay {'applied' if direction == 'upgrade' else 'reverted'}" if done else ""
@@ -321,18 +204,47 @@ async def _aerich_session(settings: Settings) -> AsyncIterator[Any]:
 
 
 async def _run_steps(
-    settings: Settings, names: list[str], direction: Direction, progress: Progress
+    settings: Settings,
+    backend: Backend,
+    lock: LockHandle,
+    names: list[str],
+    direction: Direction,
+    progress: Progress,
 ) -> list[str]:
+    from toolkit.db import tortoise_config
+
     done: list[str] = []
     async with _aerich_session(settings):
+        alias = next(iter(tortoise_config(settings)["connections"]))
+        step = runner.Step(settings, backend, alias, lock)
         for name in names:
             progress(f"{'applying' if direction == 'upgrade' else 'reverting'} {name}")
             try:
-                await _step(settings, name, direction)
-            except _StepFailed as failure:
-                raise _failed(settings, name, failure, direction, len(done)) from None
+                outcome = await runner.run(step, name, direction)
+            except StepFailed as failure:
+                raise _failed(settings, backend, name, failure, direction, len(done)) from None
+            except StepLockLost as lost:
+                raise _lock_lost(settings, name, lost, direction, done) from None
+            if outcome == "skipped":
+                progress(f"{name}: already {'applied' if direction == 'upgrade' else 'reverted'} by another run")
+                continue
             done.append(name)
     return done
+
+
+def _lock_lost(
+    settings: Settings, name: str, lost: StepLockLost, direction: Direction, done: list[str]
+) -> ToolkitError:
+    verb = "applying" if direction == "upgrade" else "reverting"
+    if lost.kept:
+        this = f"{name} ran and is recorded"
+    else:
+        this = f"{name} was rolled back and is still {'pending' if direction == 'upgrade' else 'applied'}"
+    earlier = f"; the {len(done)} before it in this run stay {'applied' if direction == 'upgrade' else 'reverted'}" if done else ""
+    return ToolkitError(
+        f"{lost.cause} while {verb} {_display(settings, name)}: {this}{earlier}; "
+        f"stopped so no other run's migrations interleave; run `toolkit {'migrate' if direction == 'upgrade' else 'rollback'}` again"
+    )
 
 
 async def migrate(
@@ -364,22 +276,79 @@ async def _apply_pending(
     files = migration_files(settings)
     backend = backend_for(settings.database_url)
     await backend.ensure_reachable(timeout=5, create=True)
-    async with migration_lock(backend, lock_timeout):
+    async with migration_lock(backend, lock_timeout) as lock:
         # Re-read after taking the lock: another process may have just migrated.
-        done = set(await applied_migrations(settings, backend))
+        applied_list = await applied_migrations(settings, backend)
+        done = set(applied_list)
+        await _verify_checksums(settings, backend, applied_list, files)
         pending = [f for f in files if f not in done]
         if not pending:
             return MigrateReport(applied=[])
         _refuse_out_of_order(files, done, pending)
         progress(f"applying {len(pending)} migration(s)")
         try:
-            applied = await _run_steps(settings, pending, "upgrade", progress)
+            applied = await _run_steps(settings, backend, lock, pending, "upgrade", progress)
         except BaseException:
             with contextlib.suppress(Exception):  # the failure is the news, not this
                 await _forget_seeds_of_dropped_tables(backend)
             raise
         await _forget_seeds_of_dropped_tables(backend)
     return MigrateReport(applied=applied)
+
+
+async def _ensure_checksum_table(backend: Backend) -> None:
+    conn = await backend.connect(1)
+    try:
+        await checksums.ensure_table(conn)
+    finally:
+        await conn.close()
+
+
+async def checksum_drift(
+    settings: Settings, applied: list[str], files: list[str], backend: Backend | None = None
+) -> checksums.Drift:
+    """Applied migrations whose files were edited or renamed since they were applied."""
+    backend = backend or backend_for(settings.database_url)
+    if not applied or not await backend.ensure_reachable(timeout=5, create=False):
+        return checksums.Drift()
+    conn = await backend.connect(1)
+    try:
+        recorded = await checksums.recorded(conn, settings.app)
+    finally:
+        await conn.close()
+    paths = {f: settings.app_migrations_dir / f for f in files}
+    return checksums.compare(recorded, applied, paths)
+
+
+def drift_error(settings: Settings, drift: checksums.Drift) -> ToolkitError:
+    """The one line `migrate` and `check` refuse with."""
+    if drift.edited:
+        return ToolkitError(
+            f"{_display(settings, drift.edited[0])} was edited after it was applied to this "
+            "database (its checksum differs from the one recorded when it ran); restore it as "
+            "it was applied and put the change in a new migration"
+        )
+    old, new = drift.renamed[0]
+    return ToolkitError(
+        f"{_display(settings, new)} is the applied migration {old} under a new name; "
+        f"rename it back to {old}"
+    )
+
+
+async def _verify_checksums(settings: Settings, backend: Backend, applied: list[str], files: list[str]) -> None:
+    """Refuse edited or renamed applied files; record a baseline for versions without one."""
+    conn = await backend.connect(1)
+    try:
+        await checksums.ensure_table(conn)
+        recorded = await checksums.recorded(conn, settings.app)
+        paths = {f: settings.app_migrations_dir / f for f in files}
+        drift = checksums.compare(recorded, applied, paths)
+        if drift:
+            raise drift_error(settings, drift)
+        missing = {v: checksums.of_file(paths[v]) for v in applied if v in paths and v not in recorded}
+        await checksums.baseline(conn, settings.app, missing)
+    finally:
+        await conn.close()
 
 
 def _refuse_out_of_order(files: list[str], done: set[str], pending: list[str]) -> None:
@@ -407,7 +376,7 @@ async def dry_run(settings: Settings) -> DryRunReport:
     scripts: list[PendingSql] = []
     for name in pending:
         try:
-            sql = await _script_of(_load(settings, name), name, "upgrade", client)
+            sql = await script_of(_load(settings, name), name, "upgrade", client)
         except Exception as exc:
             raise MigrationFailed(
                 f"cannot read the SQL of {_display(settings, name)}: {_first_line(exc)}; fix the file"
@@ -457,7 +426,7 @@ async def rollback(
     backend = backend_for(settings.database_url)
     if not await backend.ensure_reachable(timeout=5, create=False):
         return RollbackReport(reverted=[])  # a new SQLite file: nothing to revert, nothing made
-    async with migration_lock(backend, lock_timeout):
+    async with migration_lock(backend, lock_timeout) as lock:
         applied = await applied_migrations(settings, backend)
         if not applied:
             return RollbackReport(reverted=[])  # as Rails: nothing to do is not an error
@@ -478,7 +447,8 @@ async def rollback(
                 f"cannot roll back {missing[0]}: its file is not in {settings.app_migrations_dir}"
             )
         try:
-            reverted = await _run_steps(settings, list(reversed(targets)), "downgrade", progress)
+            await _ensure_checksum_table(backend)
+            reverted = await _run_steps(settings, backend, lock, list(reversed(targets)), "downgrade", progress)
         except BaseException:
             with contextlib.suppress(Exception):  # the failure is the news, not this
                 await _forget_seeds_of_dropped_tables(backend)

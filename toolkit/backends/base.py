@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from toolkit.errors import LockTimeout
+from toolkit.errors import LockLost, LockTimeout
 
 Row = Sequence[Any]
 
@@ -17,6 +17,8 @@ Row = Sequence[Any]
 Statement = tuple[str, Sequence[Any]]
 # How often a waiter for the migration lock tries again.
 LOCK_POLL_SECONDS = 0.1
+# How long the lock's connection may take to prove it is alive before each migration commits.
+LOCK_VERIFY_SECONDS = 10.0
 
 
 async def wait_for_lock(try_once: Callable[[], Awaitable[bool]], timeout: float, where: str) -> None:
@@ -31,6 +33,31 @@ async def wait_for_lock(try_once: Callable[[], Awaitable[bool]], timeout: float,
 def quote_ident(name: str) -> str:
     """A table or column name as an SQL identifier (both dialects use double quotes)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A string literal in standard SQL (quotes doubled; no backslash escapes are used)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class LockHandle:
+    """The migration lock while it is held. `verify` proves it is still held (a lock held by
+    a session dies with its connection, and another process may then take it)."""
+
+    def __init__(self, where: str, check: Callable[[], Awaitable[bool]] | None = None) -> None:
+        self.where = where
+        self._check = check
+
+    async def verify(self) -> None:
+        """Raise `LockLost` unless the lock is still ours."""
+        if self._check is None:
+            return
+        try:
+            held = await asyncio.wait_for(self._check(), LOCK_VERIFY_SECONDS)
+        except Exception as exc:  # the lock's connection is gone, or doesn't answer
+            raise LockLost(self.where, str(exc).strip() or type(exc).__name__) from None
+        if not held:
+            raise LockLost(self.where, "the server no longer shows it held")
 
 
 class Tx(ABC):
@@ -80,6 +107,29 @@ class Backend(ABC):
     label: str
     # Rows per batch (one transaction each) when the user doesn't say.
     default_batch_size: int = 10_000
+    # Whether DDL statements join a transaction (and roll back with it).
+    transactional_ddl: bool = True
+    # Whether a migration runs with foreign-key checks off and checked before it commits
+    # (SQLite: a table rebuild's DROP would otherwise fire ON DELETE CASCADE).
+    checks_foreign_keys_after_migration: bool = False
+    # Whether the driver's run-a-script call commits an open transaction first (so a
+    # migration's script must be run statement by statement inside its transaction).
+    executescript_commits: bool = False
+    # Whether a multi-statement script sent outside a transaction still runs as one.
+    script_is_one_transaction: bool = False
+
+    # How the Tortoise client of this dialect writes the i-th (1-based) query parameter.
+    def placeholder(self, i: int) -> str:
+        return "?"
+
+    def table_exists_sql(self, table: str) -> str:
+        """A query with one row when `table` exists, none otherwise (safe inside a transaction)."""
+        return f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {sql_literal(table)}"
+
+    def step_lock_sql(self) -> tuple[str, str] | None:
+        """Statements that take and release a lock held by the migration's own connection
+        (so a second runner waits for this migration's commit), or None."""
+        return None
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -120,7 +170,7 @@ class Backend(ABC):
         return quote_ident(name)
 
     @abstractmethod
-    def migration_lock(self, timeout: float) -> AbstractAsyncContextManager[None]:
+    def migration_lock(self, timeout: float) -> AbstractAsyncContextManager[LockHandle]:
         """Exclusive across processes for `migrate`/`rollback`; waits up to `timeout` seconds,
         then raises `LockTimeout`."""
 

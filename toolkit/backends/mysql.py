@@ -26,10 +26,12 @@ import pymysql
 from toolkit.backends.base import (
     Backend,
     Connection,
+    LockHandle,
     Row,
     Statement,
     Tx,
     quote_ident,
+    sql_literal,
     wait_for_lock,
 )
 from toolkit.errors import DatabaseUnavailable, LockTimeout
@@ -43,6 +45,9 @@ _PLACEHOLDER = re.compile(r"\?")
 # They are server-wide, so each names its database (a lock name holds at most 64 characters).
 MIGRATION_LOCK_NAME = "toolkit_migrations"
 LEDGER_LOCK_NAME = "toolkit_ledger"
+# Held by the connection that runs one migration, from its first statement to its record.
+STEP_LOCK_NAME = "toolkit_step"
+STEP_LOCK_WAIT_SECONDS = 300
 
 
 def lock_name(kind: str, database: str) -> str:
@@ -155,6 +160,7 @@ class MysqlConnection(Connection):
 class MysqlBackend(Backend):
     dialect = "mysql"
     label = "MySQL"
+    transactional_ddl = False  # each DDL statement commits by itself
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -250,8 +256,22 @@ class MysqlBackend(Backend):
         )
         return {r[0] for r in rows}
 
+    def placeholder(self, i: int) -> str:
+        return "%s"
+
+    def table_exists_sql(self, table: str) -> str:
+        # Table names hold no backslash here: they come from models and toolkit itself.
+        return (
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() "
+            f"AND table_name = {sql_literal(table)}"
+        )
+
+    def step_lock_sql(self) -> tuple[str, str] | None:
+        name = "'" + lock_name(STEP_LOCK_NAME, self.database).replace("\\", "\\\\").replace("'", "''") + "'"
+        return f"SELECT GET_LOCK({name}, {STEP_LOCK_WAIT_SECONDS})", f"SELECT RELEASE_LOCK({name})"
+
     @asynccontextmanager
-    async def migration_lock(self, timeout: float) -> AsyncIterator[None]:
+    async def migration_lock(self, timeout: float) -> AsyncIterator[LockHandle]:
         # A named lock on a connection of its own, held for the whole run.
         conn = await self._connect_one(timeout=max(timeout, 5))
         tx = _MysqlTx(conn)
@@ -261,9 +281,13 @@ class MysqlBackend(Backend):
             async def try_once() -> bool:
                 return bool((await tx.fetch("SELECT GET_LOCK(?, 0)", name))[0][0] == 1)
 
+            async def still_held() -> bool:
+                rows = await tx.fetch("SELECT IS_USED_LOCK(?) = CONNECTION_ID()", name)
+                return bool(rows and rows[0][0] == 1)
+
             await wait_for_lock(try_once, timeout, self.where)
             try:
-                yield
+                yield LockHandle(self.where, still_held)
             finally:
                 with contextlib.suppress(Exception):
                     await tx.fetch("SELECT RELEASE_LOCK(?)", name)

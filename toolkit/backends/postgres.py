@@ -17,10 +17,12 @@ import asyncpg
 from toolkit.backends.base import (
     Backend,
     Connection,
+    LockHandle,
     Row,
     Statement,
     Tx,
     quote_ident,
+    sql_literal,
     wait_for_lock,
 )
 from toolkit.errors import DatabaseUnavailable
@@ -38,6 +40,11 @@ _TORTOISE_ONLY = frozenset({
 })
 # int.from_bytes(b"tkledgr", "big"): serializes the seed ledger's run allocations.
 LEDGER_LOCK_KEY = int.from_bytes(b"tkledgr", "big")
+# int.from_bytes(b"tkstep", "big"): taken inside each migration's own transaction, so a
+# second runner (one that took the session lock after ours was lost) waits for our commit.
+STEP_LOCK_KEY = int.from_bytes(b"tkstep", "big")
+# What the lock's session is called in pg_stat_activity, for operators and tests.
+LOCK_APPLICATION_NAME = "toolkit migration lock"
 
 
 def _numbered(sql: str) -> str:
@@ -94,6 +101,7 @@ class PostgresConnection(Connection):
 class PostgresBackend(Backend):
     dialect = "postgres"
     label = "PostgreSQL"
+    script_is_one_transaction = True
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -156,9 +164,10 @@ class PostgresBackend(Backend):
     def tortoise_url(self) -> str:
         return "asyncpg://" + self.url.split("://", 1)[1]
 
-    async def _connect_one(self, timeout: float) -> asyncpg.Connection:
+    async def _connect_one(self, timeout: float, name: str | None = None) -> asyncpg.Connection:
+        settings = {**self.server_settings, **({"application_name": name} if name else {})}
         try:
-            return await asyncpg.connect(self.dsn, timeout=timeout, server_settings=self.server_settings)
+            return await asyncpg.connect(self.dsn, timeout=timeout, server_settings=settings)
         except asyncpg.InvalidCatalogNameError:
             raise DatabaseUnavailable(
                 f"database {self.database!r} does not exist on {self.where}; "
@@ -194,19 +203,32 @@ class PostgresBackend(Backend):
         )
         return {r[0] for r in rows}
 
+    def placeholder(self, i: int) -> str:
+        return f"${i}"
+
+    def table_exists_sql(self, table: str) -> str:
+        return f"SELECT 1 WHERE to_regclass({sql_literal(quote_ident(table))}) IS NOT NULL"
+
+    def step_lock_sql(self) -> tuple[str, str] | None:
+        return f"SELECT pg_advisory_xact_lock({STEP_LOCK_KEY})", ""
+
     @asynccontextmanager
-    async def migration_lock(self, timeout: float) -> AsyncIterator[None]:
+    async def migration_lock(self, timeout: float) -> AsyncIterator[LockHandle]:
         from toolkit.lock import MIGRATION_LOCK_KEY
 
         # A session lock on a connection of its own: the migrations' transactions come and go.
-        conn = await self._connect_one(timeout=max(timeout, 5))
+        conn = await self._connect_one(timeout=max(timeout, 5), name=LOCK_APPLICATION_NAME)
         try:
             async def try_once() -> bool:
                 return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY))
 
+            async def still_held() -> bool:
+                # A session's advisory lock lives exactly as long as the session.
+                return bool(await conn.fetchval("SELECT 1"))
+
             await wait_for_lock(try_once, timeout, self.where)
             try:
-                yield
+                yield LockHandle(self.where, still_held)
             finally:
                 with contextlib.suppress(Exception):
                     await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)

@@ -18,6 +18,7 @@ import tortoise.backends.sqlite.executor  # noqa: F401
 from toolkit.backends.base import (
     Backend,
     Connection,
+    LockHandle,
     Row,
     Statement,
     Tx,
@@ -109,6 +110,8 @@ class SqliteBackend(Backend):
     label = "SQLite"
     # Fewer, larger transactions: each commit syncs the file.
     default_batch_size = 50_000
+    checks_foreign_keys_after_migration = True
+    executescript_commits = True
 
     @property
     def path(self) -> str:
@@ -138,10 +141,11 @@ class SqliteBackend(Backend):
         return {r[1] for r in await conn.fetch(f"PRAGMA table_info({self.quote(table)})") if r[3]}
 
     @asynccontextmanager
-    async def migration_lock(self, timeout: float) -> AsyncIterator[None]:
+    async def migration_lock(self, timeout: float) -> AsyncIterator[LockHandle]:
         path = self.path
+        # An flock lives as long as this process keeps the descriptor: nothing to verify.
         if path in ("", ":memory:"):
-            yield
+            yield LockHandle(path)
             return
         fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -154,7 +158,7 @@ class SqliteBackend(Backend):
 
             await wait_for_lock(try_once, timeout, path)
             try:
-                yield
+                yield LockHandle(path)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
