@@ -265,3 +265,76 @@ def test_mysql_lost_lock_connection_never_applies_a_migration_twice(project: Pro
         assert versions.count(name) == 1
     finally:
         _drop_database(database)
+
+
+def test_sqlite_lock_file_gets_the_database_files_mode(project: Project) -> None:
+    assert project.run("migrate").returncode == 0
+    lock = project.sqlite_path.with_name("dev.sqlite3.lock")
+    lock.unlink()
+    project.sqlite_path.chmod(0o664)
+    write_migration(project.root, 1, "pets", 'CREATE TABLE "pets" ("id" INTEGER PRIMARY KEY);')
+    assert project.run("migrate").returncode == 0
+    assert lock.stat().st_mode & 0o777 == 0o664
+    assert lock.stat().st_gid == project.sqlite_path.stat().st_gid
+
+
+def test_a_migration_file_that_fails_to_import_is_named_with_its_line(project: Project) -> None:
+    path = project.root / "migrations" / "models" / "1_20990101000001_bad.py"
+    path.write_text("import os\n\nraise RuntimeError('boom')\n")
+    result = project.run("migrate")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: migration migrations/models/{path.name} fails to import at line 3: "
+        "RuntimeError: boom; fix the file"
+    )
+    path.write_text("async def upgrade(db):\n    return (\n")
+    result = project.run("migrate")
+    assert result.stderr.splitlines()[-1].startswith(
+        f"Error: migration migrations/models/{path.name} has a syntax error at line 2: "
+    )
+
+
+def test_postgres_connection_cut_mid_migration_says_the_server_rolled_it_back(project: Project, pg_url: str) -> None:
+    db = Target("postgres", {"DATABASE_URL": pg_url}, pg_url)
+    assert project.run("migrate", env=db.env).returncode == 0
+    name = _slow_migration(project, "SELECT pg_sleep(3)")
+    run = _start_migrate(project, db.env)
+    _wait_for(lambda: bool(db.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'")))
+    db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'")
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 1
+    last = err.splitlines()[-1]
+    assert last.startswith(
+        f"Error: lost the connection to PostgreSQL at 127.0.0.1:5432 while applying migrations/models/{name} ("
+    ), last
+    assert last.endswith(
+        "); the server rolled that migration back and it is still pending; run `toolkit migrate` again"
+    )
+    assert "pets" not in db.tables()
+
+
+def test_mysql_migration_killed_half_way_is_refused_next_time_naming_it(project: Project) -> None:
+    from tests.test_mysql import _drop_database, _new_database, _url, mysql_query
+
+    database = _new_database()
+    try:
+        url = _url(database)
+        env = {"DATABASE_URL": url}
+        assert project.run("migrate", env=env).returncode == 0
+        name = _slow_migration(project, "SELECT SLEEP(2)")
+        run = _start_migrate(project, env)
+        sleeping = "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(2)%'"
+        _wait_for(lambda: bool(mysql_query(url, sleeping)))
+        run.kill()
+        run.communicate(timeout=30)
+        result = project.run("migrate", env=env)
+        assert result.returncode == 1
+        stem = name.removesuffix(".py")
+        assert result.stderr.splitlines()[-1] == (
+            f"Error: migration migrations/models/{name} was interrupted while it ran on MySQL, "
+            "which can't roll DDL back: some of its statements may have run and it is not "
+            f"recorded; finish it by hand and record it with `toolkit migrate --fake {stem}`, "
+            f"or undo what it did and clear the mark with `toolkit migrate --retry {stem}`"
+        )
+    finally:
+        _drop_database(database)

@@ -155,6 +155,14 @@ def _failed(
     label = backend.label
     what = "migration" if direction == "upgrade" else "rolling back"
     kept = "pending" if direction == "upgrade" else "applied"
+    again = f"run `toolkit {'migrate' if direction == 'upgrade' else 'rollback'}` again"
+    if backend.is_connection_lost(failure.cause) and failure.atomic:
+        return MigrationFailed(
+            f"lost the connection to {label} at {backend.where} while "
+            f"{'applying' if direction == 'upgrade' else 'reverting'} {_display(settings, name)} "
+            f"({_first_line(failure.cause)}); the server rolled that migration back and it is "
+            f"still {kept}; {again}"
+        )
     undone = (
         "its changes were rolled back"
         if failure.atomic
@@ -168,6 +176,29 @@ def _failed(
         f"({undone} and it is still {kept}{earlier}); "
         f"fix the file and run `toolkit {'migrate' if direction == 'upgrade' else 'rollback'}` again"
     )
+
+
+def _load_every_file(settings: Settings, names: list[str]) -> None:
+    """Import the files this run will execute, so a broken one is named with its line
+    (Aerich's session would import them too, and its error would blame the models)."""
+    import traceback
+
+    for name in names:
+        path = settings.app_migrations_dir / name
+        try:
+            runner.load(path)
+        except SyntaxError as exc:
+            raise MigrationFailed(
+                f"migration {_display(settings, name)} has a syntax error at line {exc.lineno}: "
+                f"{exc.msg}; fix the file"
+            ) from None
+        except Exception as exc:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
+            line = f" at line {frames[-1].lineno}" if frames else ""
+            raise MigrationFailed(
+                f"migration {_display(settings, name)} fails to import{line}: "
+                f"{type(exc).__name__}: {_first_line(exc)}; fix the file"
+            ) from None
 
 
 @asynccontextmanager
@@ -214,22 +245,34 @@ async def _run_steps(
     from toolkit.db import tortoise_config
 
     done: list[str] = []
-    async with _aerich_session(settings):
-        alias = next(iter(tortoise_config(settings)["connections"]))
-        step = runner.Step(settings, backend, alias, lock)
-        for name in names:
-            progress(f"{'applying' if direction == 'upgrade' else 'reverting'} {name}")
-            try:
-                outcome = await runner.run(step, name, direction)
-            except StepFailed as failure:
-                raise _failed(settings, backend, name, failure, direction, len(done)) from None
-            except StepLockLost as lost:
-                raise _lock_lost(settings, name, lost, direction, done) from None
-            if outcome == "skipped":
-                progress(f"{name}: already {'applied' if direction == 'upgrade' else 'reverted'} by another run")
-                continue
-            done.append(name)
+    _load_every_file(settings, names)
+    conn = await backend.connect(1)
+    try:
+        async with _aerich_session(settings):
+            alias = next(iter(tortoise_config(settings)["connections"]))
+            step = runner.Step(settings, backend, alias, lock, conn)
+            await _steps(step, names, direction, progress, done)
+    finally:
+        await conn.close()
     return done
+
+
+async def _steps(
+    step: runner.Step, names: list[str], direction: Direction, progress: Progress, done: list[str]
+) -> None:
+    settings, backend = step.settings, step.backend
+    for name in names:
+        progress(f"{'applying' if direction == 'upgrade' else 'reverting'} {name}")
+        try:
+            outcome = await runner.run(step, name, direction)
+        except StepFailed as failure:
+            raise _failed(settings, backend, name, failure, direction, len(done)) from None
+        except StepLockLost as lost:
+            raise _lock_lost(settings, name, lost, direction, done) from None
+        if outcome == "skipped":
+            progress(f"{name}: already {'applied' if direction == 'upgrade' else 'reverted'} by another run")
+            continue
+        done.append(name)
 
 
 def _lock_lost(
@@ -281,6 +324,7 @@ async def _apply_pending(
         applied_list = await applied_migrations(settings, backend)
         done = set(applied_list)
         await _verify_checksums(settings, backend, applied_list, files)
+        await _refuse_half_applied(settings, backend)
         pending = [f for f in files if f not in done]
         if not pending:
             return MigrateReport(applied=[])
@@ -349,6 +393,31 @@ async def _verify_checksums(settings: Settings, backend: Backend, applied: list[
         await checksums.baseline(conn, settings.app, missing)
     finally:
         await conn.close()
+
+
+async def _refuse_half_applied(settings: Settings, backend: Backend) -> None:
+    """A migration marked started and never finished: a run was killed in the middle of it
+    on a database that can't roll DDL back. Re-running it would fail or apply it twice."""
+    conn = await backend.connect(1)
+    try:
+        step_lock = backend.step_lock_sql()
+        if step_lock is not None and step_lock[1]:
+            # A mark whose migration still runs (in a run that lost the lock) is no orphan:
+            # wait for that step to end before reading the marks.
+            await conn.fetch(step_lock[0])
+            await conn.fetch(step_lock[1])
+        started = await checksums.started(conn, settings.app)
+    finally:
+        await conn.close()
+    if started:
+        stem = started[0].removesuffix(".py")
+        raise MigrationFailed(
+            f"migration {_display(settings, started[0])} was interrupted while it ran on "
+            f"{backend.label}, which can't roll DDL back: some of its statements may have run "
+            f"and it is not recorded; finish it by hand and record it with `toolkit migrate "
+            f"--fake {stem}`, or undo what it did and clear the mark with `toolkit migrate "
+            f"--retry {stem}`"
+        )
 
 
 def _refuse_out_of_order(files: list[str], done: set[str], pending: list[str]) -> None:
@@ -457,13 +526,73 @@ async def rollback(
     return RollbackReport(reverted=reverted)
 
 
-def _position_after(to: str, applied: list[str]) -> int:
-    """How many applied migrations stay when rolling back to `to` (a number or a name)."""
+def _position_after(to: str, applied: list[str], what: str = "an applied migration") -> int:
+    """How many of `applied` come up to and including `to` (a number or a name)."""
     if to == "zero":
         return 0
     for i, name in enumerate(applied):
         stem = name.removesuffix(".py")
         if to in (name, stem) or name.split("_", 1)[0] == to:
             return i + 1
-    shown = ", ".join(a.removesuffix(".py") for a in applied)
+    shown = ", ".join(a.removesuffix(".py") for a in applied) or "none"
+    if what != "an applied migration":
+        raise UsageError(f"{to!r} is not {what}; pending: {shown}")
     raise UsageError(f"--to {to!r} is not an applied migration; applied: {shown} (or use 'zero')")
+
+
+async def fake(
+    settings: Settings,
+    version: str | None = None,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    progress: Progress = _noop,
+) -> MigrateReport:
+    """Record pending migrations as applied without running them: all of them, or those up to
+    and including `version`. For a database whose schema is already there (adopted, or a
+    half-applied migration finished by hand)."""
+    files = migration_files(settings)
+    backend = backend_for(settings.database_url)
+    await backend.ensure_reachable(timeout=5, create=True)
+    async with migration_lock(backend, lock_timeout) as lock:
+        done = set(await applied_migrations(settings, backend))
+        pending = [f for f in files if f not in done]
+        if version is not None:
+            pending = pending[: _position_after(version, pending, what="a pending migration")]
+        await _ensure_checksum_table(backend)
+        return MigrateReport(applied=await _record_all(settings, backend, lock, pending, progress))
+
+
+async def retry(settings: Settings, version: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """Clear the mark of a migration interrupted half-way, once undone by hand, so `migrate`
+    runs it again."""
+    backend = backend_for(settings.database_url)
+    await backend.ensure_reachable(timeout=5, create=False)
+    async with migration_lock(backend, lock_timeout):
+        conn = await backend.connect(1)
+        try:
+            started = await checksums.started(conn, settings.app)
+            name = next((s for s in started if version in (s, s.removesuffix(".py"))), None)
+            if name is None:
+                shown = ", ".join(s.removesuffix(".py") for s in started) or "none"
+                raise UsageError(f"--retry {version!r} is not an interrupted migration; interrupted: {shown}")
+            await checksums.clear_started(conn, settings.app, name)
+        finally:
+            await conn.close()
+
+
+async def _record_all(
+    settings: Settings, backend: Backend, lock: LockHandle, names: list[str], progress: Progress
+) -> list[str]:
+    from toolkit.db import tortoise_config
+
+    conn = await backend.connect(1)
+    try:
+        async with _aerich_session(settings):
+            alias = next(iter(tortoise_config(settings)["connections"]))
+            step = runner.Step(settings, backend, alias, lock, conn)
+            for name in names:
+                progress(f"recording {name} as applied, without running it")
+                await runner.record_only(step, name)
+    finally:
+        await conn.close()
+    return names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fcntl
 import os
@@ -105,6 +106,30 @@ class SqliteConnection(Connection):
         self.db.close()
 
 
+def _open_lock_file(path: str) -> int:
+    """The lock file beside the database, with the database file's mode and group: whoever
+    may write the database may take its migration lock (a second user of the group too)."""
+    lock = f"{path}.lock"
+    try:
+        db = os.stat(path)
+    except OSError:
+        db = None
+    existed = os.path.exists(lock)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:
+        raise DatabaseUnavailable(
+            f"cannot open the lock file {lock}: permission denied; the user running toolkit "
+            f"needs write access to {os.path.dirname(os.path.abspath(lock))} and to the lock file"
+        ) from None
+    if db is not None and not existed:
+        with contextlib.suppress(OSError):  # not the owner of the folder's group: keep ours
+            os.fchown(fd, -1, db.st_gid)
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, db.st_mode & 0o666)  # past the umask, which would drop group write
+    return fd
+
+
 class SqliteBackend(Backend):
     dialect = "sqlite"
     label = "SQLite"
@@ -147,7 +172,7 @@ class SqliteBackend(Backend):
         if path in ("", ":memory:"):
             yield LockHandle(path)
             return
-        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock_file(path)
         try:
             async def try_once() -> bool:
                 try:

@@ -5,6 +5,11 @@ Aerich's own `aerich` table has no room for it, so toolkit keeps `toolkit_migrat
 beside it (one row per app and version), written in the migration's own transaction. A
 version applied before toolkit kept checksums (or by plain Aerich) has no row: its file's
 current checksum is taken as the baseline the next time `migrate` runs.
+
+The same row marks a migration `started` before its statements run where the database
+can't make it atomic (MySQL), as golang-migrate's dirty flag does: a run killed half-way
+leaves the mark, and the next `migrate` refuses, naming the migration, instead of failing
+forever on "already exists".
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from typing import Any
 TABLE = "toolkit_migration_checksums"
 DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (app VARCHAR(100) NOT NULL, "
-    "version VARCHAR(255) NOT NULL, checksum VARCHAR(64) NOT NULL, PRIMARY KEY (app, version))"
+    "version VARCHAR(255) NOT NULL, checksum VARCHAR(64) NOT NULL, "
+    "state VARCHAR(10) NOT NULL DEFAULT 'applied', PRIMARY KEY (app, version))"
 )
+APPLIED, STARTED = "applied", "started"
 
 
 def of_file(path: Path) -> str:
@@ -63,15 +70,39 @@ async def recorded(conn: Any, app: str) -> dict[str, str]:
     """version -> checksum for `app` (`conn` is a backend `Connection`); {} before any."""
     if not await conn.table_exists(TABLE):
         return {}
-    rows = await conn.fetch(f"SELECT version, checksum FROM {TABLE} WHERE app = ?", app)
+    rows = await conn.fetch(f"SELECT version, checksum FROM {TABLE} WHERE app = ? AND state = ?", app, APPLIED)
     return {r[0]: r[1] for r in rows}
+
+
+async def started(conn: Any, app: str) -> list[str]:
+    """Versions marked started and never finished (a run killed mid-migration)."""
+    if not await conn.table_exists(TABLE):
+        return []
+    rows = await conn.fetch(f"SELECT version FROM {TABLE} WHERE app = ? AND state = ?", app, STARTED)
+    return sorted(r[0] for r in rows)
+
+
+async def mark_started(conn: Any, app: str, version: str, digest: str) -> None:
+    """Committed at once, before the migration's first statement (`conn`: a backend Connection)."""
+    await conn.execute(f"DELETE FROM {TABLE} WHERE app = ? AND version = ?", app, version)
+    await conn.execute(
+        f"INSERT INTO {TABLE} (app, version, checksum, state) VALUES (?, ?, ?, ?)",
+        app, version, digest, STARTED,
+    )
+
+
+async def clear_started(conn: Any, app: str, version: str) -> None:
+    await conn.execute(
+        f"DELETE FROM {TABLE} WHERE app = ? AND version = ? AND state = ?", app, version, STARTED
+    )
 
 
 async def baseline(conn: Any, app: str, digests: dict[str, str]) -> None:
     """Record checksums for applied versions that have none yet (`conn`: a backend Connection)."""
     for version, digest in digests.items():
         await conn.execute(
-            f"INSERT INTO {TABLE} (app, version, checksum) VALUES (?, ?, ?)", app, version, digest
+            f"INSERT INTO {TABLE} (app, version, checksum, state) VALUES (?, ?, ?, ?)",
+            app, version, digest, APPLIED,
         )
 
 
@@ -80,7 +111,8 @@ async def record(conn: Any, app: str, version: str, checksum: str, marks: tuple[
     a, v, c = marks
     await conn.execute_query(f"DELETE FROM {TABLE} WHERE app = {a} AND version = {v}", [app, version])
     await conn.execute_query(
-        f"INSERT INTO {TABLE} (app, version, checksum) VALUES ({a}, {v}, {c})", [app, version, checksum]
+        f"INSERT INTO {TABLE} (app, version, checksum, state) VALUES ({a}, {v}, {c}, '{APPLIED}')",
+        [app, version, checksum],
     )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
-from toolkit.backends.base import Backend, LockHandle
+from toolkit.backends.base import Backend, Connection, LockHandle
 from toolkit.errors import LockLost, MigrationFailed, ToolkitError
 from toolkit.migrations import checksums
 from toolkit.migrations.statements import split, transaction_control
@@ -64,6 +64,7 @@ class Step:
     backend: Backend
     alias: str
     lock: LockHandle
+    conn: Connection  # toolkit's own connection for the run: marks outside the step
 
     def path(self, name: str) -> Path:
         return self.settings.app_migrations_dir / name
@@ -136,13 +137,20 @@ async def _pinned(step: Step, module: ModuleType, name: str, direction: Directio
     from tortoise.transactions import in_transaction
 
     lost: LockLost | None = None
+    app = step.settings.app
     try:
         async with in_transaction(step.alias) as conn:
             if await _already_done(step, conn, name, direction):
                 return "skipped"
             await step.lock.verify()
             statements = await _statements(step, module, name, direction, conn)
-            await _execute(step, conn, statements)
+            await checksums.mark_started(step.conn, app, name, checksums.of_file(step.path(name)))
+            try:
+                await _execute(step, conn, statements)
+            except Exception:
+                # Reported now, with what stayed: not a half-applied mystery for the next run.
+                await checksums.clear_started(step.conn, app, name)
+                raise
             # The step lock kept every other runner out of this migration while it ran:
             # its statements stayed, so it is recorded even if the run's lock is gone now.
             try:
@@ -300,3 +308,29 @@ def _display(step: Step, name: str) -> str:
         return str(path.relative_to(step.settings.project_root))
     except ValueError:
         return str(path)
+
+
+async def record_only(step: Step, name: str) -> None:
+    """Record `name` as applied without running it (`migrate --fake`), in one transaction."""
+    from tortoise.transactions import in_transaction
+
+    module = load(step.path(name))
+    async with in_transaction(step.alias) as conn:
+        if not await conn.execute_query_dict(step.backend.table_exists_sql("aerich")):
+            await conn.execute_script(_aerich_table_sql(step.backend.dialect))
+        if await _already_done(step, conn, name, "upgrade"):
+            return
+        await _record(step, module, name, "upgrade", conn)
+
+
+def _aerich_table_sql(dialect: str) -> str:
+    """Aerich's own table, as the first migration (or `aerich init-db`) creates it."""
+    from aerich.ddl.mysql import MysqlDDL
+    from aerich.ddl.postgres import PostgresDDL
+    from aerich.ddl.sqlite import SqliteDDL
+    from aerich.models import Aerich
+
+    from toolkit.makemigrations import offline_client
+
+    ddl = {"mysql": MysqlDDL, "postgres": PostgresDDL, "sqlite": SqliteDDL}[dialect]
+    return str(ddl(offline_client(dialect)).create_table(Aerich))
