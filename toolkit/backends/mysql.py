@@ -200,14 +200,20 @@ class MysqlBackend(Backend):
         }
 
     async def _connect_one(self, timeout: float) -> aiomysql.Connection:
+        async with self._explained(timeout):
+            return await asyncio.wait_for(
+                aiomysql.connect(connect_timeout=timeout, **self._connect_kwargs()), timeout + 1
+            )
+
+    @asynccontextmanager
+    async def _explained(self, timeout: float) -> AsyncIterator[None]:
+        """A failure to connect, as one line with the fix."""
         if not self.database:
             raise DatabaseUnavailable(
                 f"the MySQL URL names no database ({self.where}); use mysql://user:password@host:port/DATABASE"
             )
         try:
-            return await asyncio.wait_for(
-                aiomysql.connect(connect_timeout=timeout, **self._connect_kwargs()), timeout + 1
-            )
+            yield
         except pymysql.err.OperationalError as exc:
             code = exc.args[0] if exc.args else None
             if code == _BAD_DB:
@@ -244,8 +250,19 @@ class MysqlBackend(Backend):
         return True
 
     async def connect(self, concurrency: int) -> Connection:
-        await self.ensure_reachable(timeout=5, create=False)
-        pool = await aiomysql.create_pool(minsize=0, maxsize=concurrency, **self._connect_kwargs())
+        async with self._explained(5):
+            pool = await aiomysql.create_pool(
+                minsize=0, maxsize=concurrency, connect_timeout=5, **self._connect_kwargs()
+            )
+            try:
+                # The pool's first connection, opened now so a failure is explained; it
+                # stays in the pool for the queries that follow.
+                async with pool.acquire():
+                    pass
+            except BaseException:
+                pool.close()
+                await pool.wait_closed()
+                raise
         return MysqlConnection(pool, self.database)
 
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:

@@ -166,8 +166,14 @@ class PostgresBackend(Backend):
 
     async def _connect_one(self, timeout: float, name: str | None = None) -> asyncpg.Connection:
         settings = {**self.server_settings, **({"application_name": name} if name else {})}
-        try:
+        async with self._explained(timeout):
             return await asyncpg.connect(self.dsn, timeout=timeout, server_settings=settings)
+
+    @asynccontextmanager
+    async def _explained(self, timeout: float) -> AsyncIterator[None]:
+        """A failure to connect, as one line with the fix."""
+        try:
+            yield
         except asyncpg.InvalidCatalogNameError:
             raise DatabaseUnavailable(
                 f"database {self.database!r} does not exist on {self.where}; "
@@ -188,11 +194,19 @@ class PostgresBackend(Backend):
         return True
 
     async def connect(self, concurrency: int) -> Connection:
-        await self.ensure_reachable(timeout=5, create=False)
         # min_size=0: after a lost connection the pool doesn't try to reconnect behind our back.
         pool = await asyncpg.create_pool(
-            self.dsn, min_size=0, max_size=concurrency, server_settings=self.server_settings
+            self.dsn, min_size=0, max_size=concurrency, server_settings=self.server_settings,
+            timeout=5,
         )
+        try:
+            # The pool's first connection, opened now so a failure is explained; it stays
+            # in the pool for the queries that follow.
+            async with self._explained(5):
+                await pool.fetchval("SELECT 1")
+        except BaseException:
+            pool.terminate()
+            raise
         return PostgresConnection(pool)
 
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:

@@ -22,16 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 from toolkit.backends.base import Backend, Connection, LockHandle
 from toolkit.errors import LockLost, MigrationFailed, ToolkitError
 from toolkit.migrations import checksums
+from toolkit.migrations.engine import Direction, Outcome
+from toolkit.migrations.files import display, load
 from toolkit.migrations.statements import split, transaction_control
 from toolkit.settings import Settings
-
-Direction = Literal["upgrade", "downgrade"]
-Outcome = Literal["done", "skipped"]
 
 
 class StepFailed(Exception):
@@ -71,12 +70,6 @@ class Step:
 
     def marks(self, count: int) -> tuple[str, ...]:
         return tuple(self.backend.placeholder(i) for i in range(1, count + 1))
-
-
-def load(path: Path) -> ModuleType:
-    from aerich.utils import import_py_file
-
-    return import_py_file(path)
 
 
 async def script_of(module: ModuleType, name: str, direction: Direction, conn: Any) -> str:
@@ -217,7 +210,7 @@ async def _statements(step: Step, module: ModuleType, name: str, direction: Dire
     control = transaction_control(statements) if step.backend.transactional_ddl else None
     if control is not None:
         raise MigrationFailed(
-            f"{_display(step, name)} runs `{control}` itself, inside the transaction toolkit opens "
+            f"{display(step.settings, name)} runs `{control}` itself, inside the transaction toolkit opens "
             "for it; nothing of it was kept. Set RUN_IN_TRANSACTION = False in the file to run "
             "it as written, outside a transaction"
         )
@@ -300,14 +293,6 @@ async def _record(step: Step, module: ModuleType, name: str, direction: Directio
         if row is not None:
             await row.delete(using_db=conn)
         await checksums.forget(conn, app, name, step.marks(2))
-
-
-def _display(step: Step, name: str) -> str:
-    path = step.path(name)
-    try:
-        return str(path.relative_to(step.settings.project_root))
-    except ValueError:
-        return str(path)
 
 
 async def record_only(step: Step, name: str) -> None:
