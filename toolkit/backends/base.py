@@ -155,6 +155,12 @@ class Backend(ABC):
     @abstractmethod
     def tortoise_url(self) -> str: ...
 
+    @staticmethod
+    @abstractmethod
+    def offline_client() -> Any:
+        """A Tortoise client of this dialect that never connects: enough for Aerich's DDL
+        and for a migration file's `db.capabilities`."""
+
     @abstractmethod
     async def ensure_reachable(self, *, timeout: float, create: bool) -> bool:
         """Raise `DatabaseUnavailable` with a fix if the database can't be used.

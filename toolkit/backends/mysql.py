@@ -179,6 +179,15 @@ class MysqlBackend(Backend):
     def tortoise_url(self) -> str:
         return "mysql://" + self.url.split("://", 1)[1]
 
+    @staticmethod
+    def offline_client() -> Any:
+        from tortoise.backends.mysql.client import MySQLClient
+
+        return MySQLClient(
+            user="toolkit", password="", database="toolkit", host="localhost", port=3306,
+            connection_name="toolkit_offline_mysql", charset="utf8mb4",
+        )
+
     def is_connection_lost(self, exc: BaseException) -> bool:
         if isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in _LOST:
             return True

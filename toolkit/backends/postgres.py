@@ -164,6 +164,15 @@ class PostgresBackend(Backend):
     def tortoise_url(self) -> str:
         return "asyncpg://" + self.url.split("://", 1)[1]
 
+    @staticmethod
+    def offline_client() -> Any:
+        from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+        return AsyncpgDBClient(
+            user="toolkit", password="", database="toolkit", host="localhost", port=5432,
+            connection_name="toolkit_offline_postgres",
+        )
+
     async def _connect_one(self, timeout: float, name: str | None = None) -> asyncpg.Connection:
         settings = {**self.server_settings, **({"application_name": name} if name else {})}
         async with self._explained(timeout):

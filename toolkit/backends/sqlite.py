@@ -146,6 +146,12 @@ class SqliteBackend(Backend):
     def tortoise_url(self) -> str:
         return "sqlite://" + self.url.split("://", 1)[1]
 
+    @staticmethod
+    def offline_client() -> Any:
+        from tortoise.backends.sqlite.client import SqliteClient
+
+        return SqliteClient(file_path=":memory:", connection_name="toolkit_offline_sqlite")
+
     async def ensure_reachable(self, *, timeout: float, create: bool) -> bool:
         if self.path == ":memory:":
             return True

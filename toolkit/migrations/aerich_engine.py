@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from toolkit.backends import offline_client
 from toolkit.backends.base import Connection, LockHandle
 from toolkit.backends.session import Database
 from toolkit.migrations import files, runner
@@ -58,8 +59,6 @@ class AerichEngine(Engine):
             yield AerichSession(runner.Step(self.settings, db.backend, alias, lock, conn))
 
     async def script(self, name: str, direction: Direction, dialect: str) -> str:
-        from toolkit.makemigrations import offline_client
-
         # The files only ask the client for its dialect; one that never connects is enough.
         module = files.load(self.settings.app_migrations_dir / name)
         return await runner.script_of(module, name, direction, offline_client(dialect))

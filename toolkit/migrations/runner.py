@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from toolkit.backends import offline_client
 from toolkit.backends.base import Backend, Connection, LockHandle
 from toolkit.errors import LockLost, MigrationFailed, ToolkitError
 from toolkit.migrations import checksums
@@ -314,8 +315,6 @@ def _aerich_table_sql(dialect: str) -> str:
     from aerich.ddl.postgres import PostgresDDL
     from aerich.ddl.sqlite import SqliteDDL
     from aerich.models import Aerich
-
-    from toolkit.makemigrations import offline_client
 
     ddl = {"mysql": MysqlDDL, "postgres": PostgresDDL, "sqlite": SqliteDDL}[dialect]
     return str(ddl(offline_client(dialect)).create_table(Aerich))
