@@ -122,6 +122,19 @@ class Backend(ABC):
     def placeholder(self, i: int) -> str:
         return "?"
 
+    def lock_wait_sql(self, seconds: float) -> str | None:
+        """A statement that bounds how long the migration's statements wait for a table lock
+        in its transaction (so the application's queries don't queue behind it), or None."""
+        return None
+
+    def is_lock_wait_timeout(self, exc: BaseException) -> bool:
+        """Whether `exc` is a statement that gave up waiting for a lock (`lock_wait_sql`)."""
+        return False
+
+    async def lock_holders(self, conn: Connection, table: str) -> list[tuple[int, str]]:
+        """Sessions holding a lock on `table`: (pid, their current query)."""
+        return []
+
     def table_exists_sql(self, table: str) -> str:
         """A query with one row when `table` exists, none otherwise (safe inside a transaction)."""
         return f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {sql_literal(table)}"

@@ -229,6 +229,30 @@ class PostgresBackend(Backend):
     def placeholder(self, i: int) -> str:
         return f"${i}"
 
+    def lock_wait_sql(self, seconds: float) -> str | None:
+        # LOCAL: the setting ends with the migration's transaction.
+        return f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'" if seconds > 0 else None
+
+    def is_lock_wait_timeout(self, exc: BaseException) -> bool:
+        seen: list[object] = [exc]
+        while seen:
+            item = seen.pop()
+            if getattr(item, "sqlstate", None) == "55P03":  # lock_not_available
+                return True
+            if isinstance(item, BaseException):
+                seen.extend(x for x in (item.__cause__, item.__context__, *item.args) if x is not None)
+        return False
+
+    async def lock_holders(self, conn: Connection, table: str) -> list[tuple[int, str]]:
+        rows = await conn.fetch(
+            "SELECT l.pid, coalesce(a.query, '') FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.relation = to_regclass(?) AND l.granted AND l.pid <> pg_backend_pid() "
+            "ORDER BY a.xact_start NULLS LAST",
+            quote_ident(table),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     def table_exists_sql(self, table: str) -> str:
         return f"SELECT 1 WHERE to_regclass({sql_literal(quote_ident(table))}) IS NOT NULL"
 

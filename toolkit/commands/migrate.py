@@ -21,6 +21,9 @@ from toolkit.migrations.files import dedent, display, first_line, load_every_fil
 from toolkit.settings import Settings
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+# How long a migration's statement may wait for a table lock on a live database before it
+# gives up (the application's queries queue behind a waiting ALTER).
+DEFAULT_LOCK_WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -104,21 +107,36 @@ async def migrate(
     settings: Settings,
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lock_wait: float = DEFAULT_LOCK_WAIT,
     progress: Progress = _noop,
 ) -> MigrateReport:
     """Apply every pending migration, one transaction each, under the migration lock."""
     engine = engine_for(settings)
     files = engine.files()
+    _check_lock_wait(lock_wait)
     async with open_database(settings) as db:
         await db.exists(create=True)
         async with migration_lock(db.backend, lock_timeout) as lock:
-            report = await _apply_pending(settings, db, engine, lock, files, progress)
+            report = await _apply_pending(settings, db, engine, Run(lock, lock_wait), files, progress)
         await hooks.remember_environment(settings, db)
     return report
 
 
+@dataclass(frozen=True)
+class Run:
+    """What a run holds and allows: the migration lock, the lock wait."""
+
+    lock: LockHandle
+    lock_wait: float
+
+
+def _check_lock_wait(seconds: float) -> None:
+    if seconds < 0:
+        raise UsageError(f"--lock-wait must be 0 (no bound) or more seconds, got {seconds:g}")
+
+
 async def _apply_pending(
-    settings: Settings, db: Database, engine: Engine, lock: LockHandle, files: list[str], progress: Progress
+    settings: Settings, db: Database, engine: Engine, lock: Run, files: list[str], progress: Progress
 ) -> MigrateReport:
     # Read under the lock: another process may have just migrated.
     conn = await db.connection()
@@ -138,14 +156,14 @@ async def _run(
     settings: Settings,
     db: Database,
     engine: Engine,
-    lock: LockHandle,
+    run: Run,
     names: list[str],
     direction: Direction,
     progress: Progress,
 ) -> list[str]:
     load_every_file(settings, names)
     try:
-        async with engine.session(db, lock) as session:
+        async with engine.session(db, run.lock, lock_wait=run.lock_wait) as session:
             done = await run_plan(session, settings, db.backend, names, direction, progress)
     except BaseException:
         with contextlib.suppress(Exception):  # the failure is the news, not this
@@ -172,6 +190,7 @@ async def rollback(
     steps: int | None = None,
     to: str | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lock_wait: float = DEFAULT_LOCK_WAIT,
     progress: Progress = _noop,
     force: bool = False,
     confirm: Callable[[str], bool] | None = None,
@@ -184,6 +203,7 @@ async def rollback(
         raise UsageError("give either --steps or --to, not both")
     if steps is not None and steps < 1:
         raise UsageError(f"--steps must be at least 1, got {steps}")
+    _check_lock_wait(lock_wait)
     await hooks.guard(settings, "rollback", force=force, confirm=confirm)
     engine = engine_for(settings)
     files = engine.files()
@@ -196,7 +216,8 @@ async def rollback(
             if not targets:
                 return RollbackReport(reverted=[])  # as Rails: nothing to do is not an error
             await checksums.ensure_table(await db.connection())
-            reverted = await _run(settings, db, engine, lock, list(reversed(targets)), "downgrade", progress)
+            plan = list(reversed(targets))
+            reverted = await _run(settings, db, engine, Run(lock, lock_wait), plan, "downgrade", progress)
     return RollbackReport(reverted=reverted)
 
 

@@ -50,13 +50,15 @@ class AerichEngine(Engine):
         return [r[0] for r in rows]
 
     @asynccontextmanager
-    async def session(self, db: Database, lock: LockHandle) -> AsyncIterator[EngineSession]:
+    async def session(
+        self, db: Database, lock: LockHandle, *, lock_wait: float = 0.0
+    ) -> AsyncIterator[EngineSession]:
         from toolkit.db import tortoise_config
 
         conn = await db.connection()
         async with _aerich_command(self.settings):
             alias = next(iter(tortoise_config(self.settings)["connections"]))
-            yield AerichSession(runner.Step(self.settings, db.backend, alias, lock, conn))
+            yield AerichSession(runner.Step(self.settings, db.backend, alias, lock, conn, lock_wait))
 
     async def script(self, name: str, direction: Direction, dialect: str) -> str:
         # The files only ask the client for its dialect; one that never connects is enough.

@@ -47,8 +47,11 @@ class Engine(ABC):
         """Versions recorded as applied, oldest first; [] before the first migration."""
 
     @abstractmethod
-    def session(self, db: Database, lock: LockHandle) -> AbstractAsyncContextManager[EngineSession]:
-        """The engine ready to run files on `db` while `lock` is held."""
+    def session(
+        self, db: Database, lock: LockHandle, *, lock_wait: float = 0.0
+    ) -> AbstractAsyncContextManager[EngineSession]:
+        """The engine ready to run files on `db` while `lock` is held; a statement waits at
+        most `lock_wait` seconds for a table lock (0: as long as it takes)."""
 
     @abstractmethod
     async def script(self, name: str, direction: Direction, dialect: str) -> str:

@@ -9,7 +9,7 @@ from toolkit.backends.base import Backend
 from toolkit.errors import MigrationFailed, ToolkitError
 from toolkit.migrations.engine import Direction, EngineSession
 from toolkit.migrations.files import display, first_line
-from toolkit.migrations.runner import StepFailed, StepLockLost
+from toolkit.migrations.runner import LockWaitTimeout, StepFailed, StepLockLost
 from toolkit.settings import Settings
 
 Progress = Callable[[str], None]
@@ -54,6 +54,8 @@ def failed(
             f"({first_line(failure.cause)}); the server rolled that migration back and it is "
             f"still {kept}; {again}"
         )
+    if isinstance(failure.cause, LockWaitTimeout):
+        return _lock_wait_failed(settings, backend, name, failure.cause, direction, again)
     undone = (
         "its changes were rolled back"
         if failure.atomic
@@ -80,4 +82,21 @@ def lock_lost(
     return ToolkitError(
         f"{lost.cause} while {verb} {display(settings, name)}: {this}{earlier}; "
         f"stopped so no other run's migrations interleave; run `toolkit {'migrate' if direction == 'upgrade' else 'rollback'}` again"
+    )
+
+
+def _lock_wait_failed(
+    settings: Settings, backend: Backend, name: str, waited: LockWaitTimeout, direction: Direction, again: str
+) -> MigrationFailed:
+    kept = "pending" if direction == "upgrade" else "applied"
+    if waited.holders:
+        pid, query = waited.holders[0]
+        shown = " ".join(query.split())[:80] or "idle in transaction"
+        blocker = f' on table "{waited.table}", held by pid {pid} ({shown})'
+    else:
+        blocker = ""
+    return MigrationFailed(
+        f"{display(settings, name)} waited longer than the lock wait for a lock{blocker}; "
+        f"it was rolled back and is still {kept}, and no query of the application waited "
+        f"behind it longer than that; {again} when the table is quieter, or raise --lock-wait"
     )

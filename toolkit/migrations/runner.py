@@ -19,6 +19,8 @@ DROP would otherwise fire ON DELETE CASCADE on every child row) and checks the k
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +34,13 @@ from toolkit.migrations.engine import Direction, Outcome
 from toolkit.migrations.files import display, load
 from toolkit.migrations.statements import split, transaction_control
 from toolkit.settings import Settings
+
+# A table named after the words that take its lock: ALTER TABLE x, INDEX ... ON x, ...
+_TABLE_AFTER = re.compile(
+    r'\b(?:TABLE|ON|INTO|UPDATE|FROM|REFERENCES)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:ONLY\s+)?'
+    r'(?:"((?:[^"]|"")+)"|`([^`]+)`|([A-Za-z_][A-Za-z0-9_$]*))',
+    re.IGNORECASE,
+)
 
 
 class StepFailed(Exception):
@@ -52,6 +61,26 @@ class StepLockLost(Exception):
         self.kept = kept
 
 
+class LockWaitTimeout(Exception):
+    """A statement gave up waiting for a table lock; the migration was rolled back."""
+
+    def __init__(self, statement: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.statement = statement
+        self.cause = cause
+        self.table: str | None = None
+        self.holders: list[tuple[int, str]] = []
+
+    async def find_holders(self, step: Step) -> None:
+        """Who holds a lock on a table the statement names (still held after we gave up)."""
+        for table in _TABLE_AFTER.findall(self.statement):
+            name = next(part for part in table if part)
+            holders = await step.backend.lock_holders(step.conn, name)
+            if holders:
+                self.table, self.holders = name, holders
+                return
+
+
 class ForeignKeyViolation(Exception):
     """Rows left pointing at missing parents: the migration fails like any database error."""
 
@@ -65,6 +94,7 @@ class Step:
     alias: str
     lock: LockHandle
     conn: Connection  # toolkit's own connection for the run: marks outside the step
+    lock_wait: float = 0.0  # seconds a statement may wait for a table lock; 0: no bound
 
     def path(self, name: str) -> Path:
         return self.settings.app_migrations_dir / name
@@ -113,6 +143,9 @@ async def _atomic(step: Step, module: ModuleType, name: str, direction: Directio
             _statements_stay_in(conn, step)
             if await _already_done(step, conn, name, direction):
                 return "skipped"
+            bound = step.backend.lock_wait_sql(step.lock_wait)
+            if bound:  # after the step lock, which must wait as long as it takes
+                await conn.execute_script(bound)
             statements = await _statements(step, module, name, direction, conn)
             await _execute(step, conn, statements)
             await _check_foreign_keys(step, conn)
@@ -122,6 +155,10 @@ async def _atomic(step: Step, module: ModuleType, name: str, direction: Directio
         raise StepLockLost(lost, kept=False) from None
     except ToolkitError:
         raise
+    except LockWaitTimeout as waited:
+        with contextlib.suppress(Exception):  # the timeout is the news, the names a bonus
+            await waited.find_holders(step)
+        raise StepFailed(waited, atomic=True) from None
     except Exception as exc:
         raise StepFailed(exc, atomic=True) from None
     return "done"
@@ -219,13 +256,15 @@ async def _statements(step: Step, module: ModuleType, name: str, direction: Dire
 
 
 async def _execute(step: Step, conn: Any, statements: list[str]) -> None:
-    if not statements:
-        return
-    if step.backend.executescript_commits:
-        for statement in statements:
-            await conn.execute_query(statement)
-    else:
-        await conn.execute_script("\n".join(statements))
+    # One statement at a time: the one that fails (or waits too long for a lock) is known.
+    run = conn.execute_query if step.backend.executescript_commits else conn.execute_script
+    for statement in statements:
+        try:
+            await run(statement)
+        except Exception as exc:
+            if step.backend.is_lock_wait_timeout(exc):
+                raise LockWaitTimeout(statement, exc) from None
+            raise
 
 
 async def _already_done(step: Step, conn: Any, name: str, direction: Direction) -> bool:

@@ -43,7 +43,9 @@ def _split_server(script: str, *, hash_comments: bool, backslash_escapes: bool) 
     while i < n:
         ch = script[i]
         if ch in "'\"`":
-            i = _end_of_quoted(script, i, ch, backslash_escapes and ch != "`")
+            # PostgreSQL's E'...' strings take backslash escapes, as MySQL's strings do.
+            escape = ch == "'" and i > 0 and script[i - 1] in "eE" and (i < 2 or not script[i - 2].isalnum())
+            i = _end_of_quoted(script, i, ch, (backslash_escapes and ch != "`") or escape)
         elif script.startswith("--", i) or (hash_comments and ch == "#"):
             nl = script.find("\n", i)
             i = n if nl < 0 else nl + 1
