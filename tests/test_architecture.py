@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
 LAYERS = {
     "errors": 0,
     "settings": 1,
+    "urls": 1,
     "backends": 2,
     "lock": 2,
     "db": 3,

@@ -18,7 +18,8 @@ import pytest
 
 from tests.conftest import Project, query_db
 from toolkit.errors import ConfigError
-from toolkit.settings import mask_url, resolve, scrub
+from toolkit.settings import resolve
+from toolkit.urls import mask_url, scrub
 
 # Every URL delimiter (gen-delims, sub-delims, `%`, space), between distinctive pieces.
 PASSWORD = "Zq7@Kx9:Wv3/Jm5?Rt8#Yb2%20Hn4&Pd6=Lc1;Fg0[Ab3]Cd4!Ef5$Gh6'Ij7(Kl8)Mn9*Op1+Qr2,St3 Uv4"

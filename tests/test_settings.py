@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import ConfigError
-from toolkit.settings import mask_url, resolve
+from toolkit.settings import resolve
+from toolkit.urls import mask_url
 
 CONFIG = """
 [toolkit]

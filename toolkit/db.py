@@ -13,7 +13,8 @@ from tortoise.models import Model
 
 from toolkit.backends import backend_for
 from toolkit.errors import ConfigError
-from toolkit.settings import Settings, dialect_of
+from toolkit.settings import Settings
+from toolkit.urls import dialect_of
 
 AERICH_MODELS = "aerich.models"
 

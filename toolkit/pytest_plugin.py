@@ -121,7 +121,7 @@ async def _drop_database(server_url: str, name: str) -> None:
 
 
 def _is_mysql(url: str) -> bool:
-    from toolkit.settings import dialect_of
+    from toolkit.urls import dialect_of
 
     return dialect_of(url) == "mysql"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.backends.base import Backend
-from toolkit.settings import dialect_of
+from toolkit.urls import dialect_of
 
 
 def backend_class(dialect: str) -> type[Backend]:
