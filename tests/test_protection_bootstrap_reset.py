@@ -195,4 +195,4 @@ def test_reset_on_postgres_with_the_shop(shop: Project, pg_url: str) -> None:
     db = Db(shop, pg_url)
     assert all(db.count(t) == 0 for t in TABLES.values())
     assert db.count("aerich") == 1
-    assert db.rows("SELECT value FROM toolkit_metadata") == [("dev",)]
+    assert db.rows("SELECT value FROM toolkit_metadata") == [("unknown",)]  # migrated without --env

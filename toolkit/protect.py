@@ -9,6 +9,12 @@ Two signals, both checked before `seed`, `seed --truncate`, `reset`, `rollback` 
 
 Either one refuses without `--force`. The CLI may pass a `confirm` callback (it does when
 stdin is a terminal) to ask instead of refusing.
+
+A database migrated without naming an environment (no `--env`, no TOOLKIT_ENV) is recorded
+as "unknown", not as the config's default: a staging server migrated by a bare `toolkit
+migrate` must not become fair game for every dev config. An unknown environment on a
+remote server is guarded; on this machine (SQLite, localhost) it is the everyday dev loop.
+The first migrate that names an environment claims an unknown database.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from toolkit.settings import Settings
 
 METADATA = "toolkit_metadata"
 ENVIRONMENT_KEY = "environment"
+UNKNOWN = "unknown"
 # "key" is quoted: it is a reserved word in MySQL.
 _DDL = f'CREATE TABLE IF NOT EXISTS {METADATA} ("key" VARCHAR(64) NOT NULL PRIMARY KEY, value TEXT NOT NULL)'
 
 
 async def remember_environment(settings: Settings, backend: Backend | None = None) -> None:
-    """Record `settings.env` as the database's environment, unless one is recorded already."""
+    """Record the environment that migrates the database, unless one is recorded already."""
     backend = backend or backend_for(settings.database_url)
+    named = _named(settings)
     conn = await backend.connect(1)
     try:
         async with conn.serialized() as tx:
@@ -36,10 +44,20 @@ async def remember_environment(settings: Settings, backend: Backend | None = Non
             found = await tx.fetch(f'SELECT value FROM {METADATA} WHERE "key" = ?', ENVIRONMENT_KEY)
             if not found:
                 await tx.execute(
-                    f'INSERT INTO {METADATA} ("key", value) VALUES (?, ?)', ENVIRONMENT_KEY, settings.env
+                    f'INSERT INTO {METADATA} ("key", value) VALUES (?, ?)', ENVIRONMENT_KEY,
+                    settings.env if named else UNKNOWN,
+                )
+            elif found[0][0] == UNKNOWN and named:
+                await tx.execute(
+                    f'UPDATE {METADATA} SET value = ? WHERE "key" = ?', settings.env, ENVIRONMENT_KEY
                 )
     finally:
         await conn.close()
+
+
+def _named(settings: Settings) -> bool:
+    """Whether the command names its environment (a flag or TOOLKIT_ENV), not the default."""
+    return settings.env_source != "config"
 
 
 async def recorded_environment(settings: Settings) -> str | None:
@@ -63,7 +81,14 @@ async def risks(settings: Settings) -> list[str]:
     if settings.protected:
         reasons.append(f"environment {settings.env!r} is protected")
     recorded = await recorded_environment(settings)
-    if recorded is not None and recorded != settings.env:
+    if recorded == UNKNOWN:
+        backend = backend_for(settings.database_url)
+        if not backend.is_local:
+            reasons.append(
+                f"this database on {backend.where} was first migrated without naming an "
+                "environment; run `toolkit --env NAME migrate` once to record whose it is"
+            )
+    elif recorded is not None and recorded != settings.env:
         reasons.append(
             f"this database was first migrated by environment {recorded!r}, not {settings.env!r}"
         )

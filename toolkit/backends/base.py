@@ -148,6 +148,12 @@ class Backend(ABC):
         self.url = url
 
     @property
+    def is_local(self) -> bool:
+        """Whether the database is on this machine (a file, or a server on localhost)."""
+        host = self.where.rsplit(":", 1)[0].strip("[]")
+        return host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
+
+    @property
     def where(self) -> str:
         """Where the database is, for messages (never with a password)."""
         return self.url.split("://", 1)[1].rsplit("@", 1)[-1]

@@ -136,6 +136,7 @@ class SqliteBackend(Backend):
     # Fewer, larger transactions: each commit syncs the file.
     default_batch_size = 50_000
     checks_foreign_keys_after_migration = True
+    is_local = True
     executescript_commits = True
 
     @property
