@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.portable_ddl import offline_client
 from toolkit.settings import Settings
+
+__all__ = ["MakeMigrationsReport", "diff", "makemigrations", "offline_client"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -73,105 +76,6 @@ class MakeMigrationsReport:
     downgrade: dict[str, list[str]]
 
 
-def _offline_clients() -> dict[str, Callable[[], Any]]:
-    """Per dialect, a Tortoise client that Aerich's DDL can use without a server."""
-    from tortoise.backends.asyncpg.client import AsyncpgDBClient
-    from tortoise.backends.mysql.client import MySQLClient
-    from tortoise.backends.sqlite.client import SqliteClient
-
-    return {
-        "mysql": lambda: MySQLClient(
-            user="toolkit", password="", database="toolkit", host="localhost", port=3306,
-            connection_name="toolkit_offline_mysql", charset="utf8mb4",
-        ),
-        "postgres": lambda: AsyncpgDBClient(
-            user="toolkit", password="", database="toolkit", host="localhost", port=5432,
-            connection_name="toolkit_offline_postgres",
-        ),
-        "sqlite": lambda: SqliteClient(
-            file_path=":memory:", connection_name="toolkit_offline_sqlite"
-        ),
-    }
-
-
-def offline_client(dialect: str) -> Any:
-    """A Tortoise client of `dialect` that never connects: enough for `db.capabilities`."""
-    return _offline_clients()[dialect]()
-
-
-def _ddl_classes() -> dict[str, type]:
-    from aerich.ddl.mysql import MysqlDDL
-    from aerich.ddl.postgres import PostgresDDL
-
-    return {
-        "mysql": _interval_defaults_as_numbers(MysqlDDL),
-        "postgres": _interval_defaults_as_numbers(PostgresDDL),
-        "sqlite": _portable_sqlite_ddl(),
-    }
-
-
-_INTERVAL = re.compile(r"^(?:(-?\d+) days?, )?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
-
-
-def _microseconds(text: str) -> int | None:
-    """`str(timedelta)` ("1 day, 0:15:00") as microseconds, as Tortoise stores a TimeDeltaField."""
-    m = _INTERVAL.match(text)
-    if m is None:
-        return None
-    days, hours, minutes, seconds, fraction = m.groups()
-    total = ((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + int(seconds)
-    return total * 1_000_000 + int((fraction or "0").ljust(6, "0"))
-
-
-def _interval_defaults_as_numbers(ddl: type) -> type:
-    """Aerich writes a TimeDeltaField's default as its text ('0:15:00') into the BIGINT column
-    Tortoise gives it, which PostgreSQL and MySQL refuse: write the microseconds instead."""
-    inherited = ddl._get_default  # type: ignore[attr-defined]
-
-    def _get_default(self: Any, model: Any, field_describe: dict[str, Any]) -> Any:
-        default = field_describe.get("default")
-        if field_describe.get("field_type") == "TimeDeltaField" and isinstance(default, str):
-            number = _microseconds(default)
-            if number is not None:
-                field_describe = {**field_describe, "default": number}
-        return inherited(self, model, field_describe)
-
-    return type(ddl.__name__, (ddl,), {"_get_default": _get_default})
-
-
-def _portable_sqlite_ddl() -> type:
-    """Aerich's SQLite DDL, minus the changes SQLite's ALTER TABLE can't make.
-
-    Aerich raises for them (or writes MySQL syntax), so one model change that SQLite can't
-    express would stop the migration for every database. SQLite doesn't enforce declared
-    types or lengths, and the ORM applies nullability and defaults itself, so on SQLite
-    these changes become a comment in the script that says what stays as it was; the other
-    dialects get the real SQL. Adding a foreign key column keeps the column, not the
-    constraint (SQLite can only declare constraints in CREATE TABLE).
-    """
-    from aerich.ddl.sqlite import SqliteDDL
-
-    def note(what: str) -> Any:
-        def method(self: Any, model: Any, field_describe: dict[str, Any], *_: Any) -> str:
-            column = field_describe.get("db_column") or field_describe.get("raw_field") or field_describe.get("name")
-            return f'-- SQLite: {what} of "{model._meta.db_table}"."{column}" left as it was'
-
-        return method
-
-    return type(
-        "PortableSqliteDDL",
-        (SqliteDDL,),
-        {
-            "modify_column": note("type change"),
-            "alter_column_default": note("default change"),
-            "alter_column_null": note("NULL / NOT NULL change"),
-            "set_comment": note("comment"),
-            "add_fk": note("foreign key constraint"),
-            "drop_fk": note("foreign key constraint"),
-        },
-    )
-
-
 def _last_migration(settings: Settings) -> tuple[int, Path] | None:
     """The newest migration file, by number (the same listing `migrate` uses)."""
     from toolkit.migrate import migration_files
@@ -200,14 +104,18 @@ def _models_state_of(path: Path) -> dict[str, Any]:
 def _diff_for_dialect(
     dialect: str, app: str, old: dict[str, Any], new: dict[str, Any]
 ) -> tuple[list[str], list[str]]:
+    """Aerich's upgrade and downgrade statements for `dialect`, as we ship them."""
     from aerich.migrate import Migrate
 
+    from toolkit.portable_ddl import ddl_classes, offline_client
+    from toolkit.portable_ops import column_renames, ship
+
     # Aerich's differ keeps its state on the class; give each dialect a clean slate.
-    ddl_cls = _ddl_classes()[dialect]
+    ddl_cls = ddl_classes()[dialect]
     Migrate.app = app
     Migrate.dialect = dialect
     Migrate.ddl_class = ddl_cls
-    Migrate.ddl = ddl_cls(_offline_clients()[dialect]())
+    Migrate.ddl = ddl_cls(offline_client(dialect))
     Migrate._db_version = None
     Migrate.upgrade_operators = []
     Migrate.downgrade_operators = []
@@ -224,7 +132,8 @@ def _diff_for_dialect(
         Migrate.diff_models(old, new, no_input=True)
         Migrate.diff_models(new, old, False, no_input=True)
     Migrate._merge_operators()
-    return list(Migrate.upgrade_operators), list(Migrate.downgrade_operators)
+    renames = column_renames(Migrate._rename_fields, old, new)
+    return ship(dialect, list(Migrate.upgrade_operators), list(Migrate.downgrade_operators), old, new, renames)
 
 
 @contextmanager
@@ -333,60 +242,6 @@ def _unique_constraints_read_from(folder: Path) -> Iterator[None]:
         Migrate._is_unique_constraint = saved  # type: ignore[method-assign]
 
 
-# Identifiers are "quoted" (PostgreSQL, SQLite) or `quoted` (MySQL).
-_CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?["`](\w+)["`]')
-_DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?["`](\w+)["`]')
-
-
-_DROP_INDEX = re.compile(r"^ALTER TABLE `(\w+)` DROP INDEX `\w+`")
-_ADD_INDEX = re.compile(r"^ALTER TABLE `(\w+)` ADD (?:UNIQUE )?INDEX ")
-
-
-def _index_drops_after_adds(ops: list[str]) -> list[str]:
-    """On MySQL, drop a table's old indexes only after its new ones exist.
-
-    InnoDB refuses to drop the index a foreign key uses (error 1553) until another index
-    can serve it: changing `unique_together = (("team", "name"),)` must add the new group
-    before dropping the old one. Aerich writes the drop first.
-    """
-    out = list(ops)
-    for op in [o for o in ops if _DROP_INDEX.match(o.strip())]:
-        table = _DROP_INDEX.match(op.strip()).group(1)  # type: ignore[union-attr]
-        adds = [i for i, o in enumerate(out) if (m := _ADD_INDEX.match(o.strip())) and m.group(1) == table]
-        at = out.index(op)
-        if adds and adds[-1] > at:
-            out.insert(adds[-1] + 1, out.pop(at))
-    return out
-
-
-def _drops_after_dependents(ops: list[str], reverse_ops: list[str]) -> list[str]:
-    """Order the DROP TABLEs in `ops` as the reverse of their CREATEs in `reverse_ops`.
-
-    Aerich emits drops in model order, so a parent table would go before the table that
-    references it, which PostgreSQL refuses. Tables created later (the dependents) drop first.
-    """
-    created = {m.group(1): i for i, op in enumerate(reverse_ops) if (m := _CREATE.search(op))}
-    slots = [i for i, op in enumerate(ops) if _DROP.match(op)]
-    if len(slots) < 2:
-        return ops
-    drops = sorted(
-        (ops[i] for i in slots),
-        key=lambda op: -created.get(_DROP.match(op).group(1), -1),  # type: ignore[union-attr]
-    )
-    ordered = list(ops)
-    for slot, op in zip(slots, drops):
-        ordered[slot] = op
-    return ordered
-
-
-def _initial_ops(dialect: str) -> str:
-    """Aerich's own table, created by the first migration as `aerich init-db` would."""
-    from aerich.models import Aerich
-
-    ddl = _ddl_classes()[dialect](_offline_clients()[dialect]())
-    return str(ddl.create_table(Aerich))
-
-
 def _script(ops: list[str]) -> str:
     if not ops:
         return '""'
@@ -398,11 +253,25 @@ def _dict_literal(scripts: dict[str, list[str]]) -> str:
     return "\n".join(f'    "{d}": {_script(ops)},' for d, ops in sorted(scripts.items()))
 
 
+def _diff_or_refusal(dialect: str, app: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str]]:
+    try:
+        return _diff_for_dialect(dialect, app, old, new)
+    except ToolkitError:
+        raise
+    except Exception as exc:  # Aerich's differ refusing a change
+        text = (str(exc) or type(exc).__name__).splitlines()[0]
+        raise ToolkitError(
+            f"Aerich can't write this model change for {dialect}: {text}; split the "
+            "change into smaller steps (one makemigrations each)"
+        ) from None
+
+
 async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], MakeMigrationsReport]:
     """Compare the models with the last migration's state, per dialect. Writes nothing."""
     from aerich.utils import get_models_describe
 
     from toolkit.db import orm
+    from toolkit.portable_ddl import ddl_classes, initial_ops
 
     last = _last_migration(settings)
     old = _models_state_of(last[1]) if last else {}
@@ -412,24 +281,11 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
         new = get_models_describe(settings.app)
         ups: dict[str, list[str]] = {}
         downs: dict[str, list[str]] = {}
-        for dialect in sorted(_ddl_classes()):
-            try:
-                with _unique_constraints_read_from(settings.app_migrations_dir):
-                    up, down = _diff_for_dialect(dialect, settings.app, old, new)
-            except ToolkitError:
-                raise
-            except Exception as exc:  # Aerich's differ refusing a change
-                text = (str(exc) or type(exc).__name__).splitlines()[0]
-                raise ToolkitError(
-                    f"Aerich can't write this model change for {dialect}: {text}; split the "
-                    "change into smaller steps (one makemigrations each)"
-                ) from None
-            ups[dialect], downs[dialect] = _drops_after_dependents(up, down), _drops_after_dependents(down, up)
-            if dialect == "mysql":
-                ups[dialect] = _index_drops_after_adds(ups[dialect])
-                downs[dialect] = _index_drops_after_adds(downs[dialect])
-            if last is None and ups[dialect]:
-                ups[dialect].insert(0, _initial_ops(dialect))
+        with _unique_constraints_read_from(settings.app_migrations_dir):
+            for dialect in sorted(ddl_classes()):
+                ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new)
+                if last is None and ups[dialect]:
+                    ups[dialect].insert(0, initial_ops(dialect))
     return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs)
 
 

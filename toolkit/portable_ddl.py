@@ -1,0 +1,187 @@
+"""Aerich's DDL classes, one per dialect, with what their SQL gets wrong put right.
+
+`toolkit makemigrations` runs Aerich's differ with each of these over a client that never
+connects. Each fix here is SQL that Aerich 0.10 writes and a real database refuses, or a
+schema that differs from what `Tortoise.generate_schemas()` builds for the same models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from toolkit.portable_values import microseconds
+from toolkit.sqlite_rebuild import marker
+
+if TYPE_CHECKING:
+    from aerich.ddl import BaseDDL as _DDLBase
+else:
+    _DDLBase = object  # Aerich is imported only when a migration is made
+
+
+def offline_clients() -> dict[str, Callable[[], Any]]:
+    """Per dialect, a Tortoise client that Aerich's DDL can use without a server."""
+    from tortoise.backends.asyncpg.client import AsyncpgDBClient
+    from tortoise.backends.mysql.client import MySQLClient
+    from tortoise.backends.sqlite.client import SqliteClient
+
+    return {
+        "mysql": lambda: MySQLClient(
+            user="toolkit", password="", database="toolkit", host="localhost", port=3306,
+            connection_name="toolkit_offline_mysql", charset="utf8mb4",
+        ),
+        "postgres": lambda: AsyncpgDBClient(
+            user="toolkit", password="", database="toolkit", host="localhost", port=5432,
+            connection_name="toolkit_offline_postgres",
+        ),
+        "sqlite": lambda: SqliteClient(
+            file_path=":memory:", connection_name="toolkit_offline_sqlite"
+        ),
+    }
+
+
+def offline_client(dialect: str) -> Any:
+    """A Tortoise client of `dialect` that never connects: enough for `db.capabilities`."""
+    return offline_clients()[dialect]()
+
+
+def ddl_for(dialect: str) -> Any:
+    """An instance of our DDL class for `dialect`, over an offline client."""
+    return ddl_classes()[dialect](offline_client(dialect))
+
+
+def ddl_classes() -> dict[str, type]:
+    from aerich.ddl.mysql import MysqlDDL
+    from aerich.ddl.postgres import PostgresDDL
+    from aerich.ddl.sqlite import SqliteDDL
+
+    return {
+        "mysql": type("PortableMysqlDDL", (_Fixes, MysqlDDL), {}),
+        "postgres": type("PortablePostgresDDL", (_Fixes, PostgresDDL), {}),
+        "sqlite": type("PortableSqliteDDL", (_Fixes, SqliteDDL), _sqlite_rebuild_markers()),
+    }
+
+
+def initial_ops(dialect: str) -> str:
+    """Aerich's own table, created by the first migration as `aerich init-db` would."""
+    from aerich.models import Aerich
+
+    return str(ddl_for(dialect).create_table(Aerich))
+
+
+class _Fixes(_DDLBase):
+    """For every dialect."""
+
+    def _get_default(self, model: Any, field_describe: dict[str, Any]) -> Any:
+        """Aerich writes a TimeDeltaField's default as its text ('0:15:00') into the BIGINT
+        column Tortoise gives it, which PostgreSQL and MySQL refuse: write the microseconds."""
+        default = field_describe.get("default")
+        if field_describe.get("field_type") == "TimeDeltaField" and isinstance(default, str):
+            number = microseconds(default)
+            if number is not None:
+                field_describe = {**field_describe, "default": number}
+        return super()._get_default(model, field_describe)
+
+    def create_m2m(self, model: Any, field_describe: dict[str, Any], reference_table_describe: dict[str, Any]) -> str:
+        """The link table exactly as `generate_schemas()` makes it.
+
+        Aerich's own template gives a table whose model has a one-to-one primary key the
+        column type `None`, applies `on_delete` to one side only, and leaves out the UNIQUE
+        index on the pair. Tortoise makes the table from the side that declares the field.
+        """
+        field = field_describe
+        here = self._side(model, None)
+        there = self._side(_live_model(field["model_name"]), reference_table_describe)
+        if field.get("_generated"):
+            field = next(f for f in reference_table_describe["m2m_fields"] if f["name"] == field["related_name"])
+            here, there = there, here
+        return m2m_table_sql(self.schema_generator, field, here, there)
+
+    def _side(self, model: Any, describe: dict[str, Any] | None) -> tuple[str, str, str]:
+        """(table, primary-key column, its SQL type) of one end of a link table.
+
+        The live model when there is one (its table has the name it has while the script
+        runs; a one-to-one primary key has the type of the key it points to), else its
+        description.
+        """
+        gen = self.schema_generator
+        if model is not None:
+            return model._meta.db_table, model._meta.db_pk_column, gen._get_pk_field_sql_type(model._meta.pk)
+        assert describe is not None
+        pk = describe["pk_field"]
+        types = pk["db_field_types"]
+        return describe["table"], pk["db_column"], types.get(self.DIALECT) or types.get("")
+
+
+def _live_model(model_name: str) -> Any:
+    from tortoise import Tortoise
+
+    app, _, name = model_name.partition(".")
+    apps = Tortoise.apps
+    return apps[app].get(name) if apps and app in apps else None
+
+
+def m2m_table_sql(gen: Any, field: dict[str, Any], owner: tuple[str, str, str], other: tuple[str, str, str]) -> str:
+    """Tortoise's `_get_m2m_tables` for one field, from its description."""
+    through, backward, forward = field["through"], field["backward_key"], field["forward_key"]
+    fks = ["", ""]
+    if field.get("db_constraint"):
+        fks = [
+            gen._create_fk_string("", key, gen._qualify_table_name(table, None), pk, field["on_delete"], "")
+            for key, (table, pk, _) in ((backward, owner), (forward, other))
+        ]
+    pending = getattr(gen, "comments_array", None)  # PostgreSQL: comments Aerich still holds
+    if pending is not None:
+        gen.comments_array = []
+    qualified = gen._qualify_table_name(through, None)
+    description = field.get("description")
+    sql = gen.M2M_TABLE_TEMPLATE.format(
+        exists="", table_name=qualified, backward_fk=fks[0], forward_fk=fks[1],
+        backward_key=backward, backward_type=owner[2], forward_key=forward, forward_type=other[2],
+        extra=gen._table_generate_extra(table=through),
+        comment=gen._table_comment_generator(table=qualified, comment=description) if description else "",
+    )
+    if not field.get("db_constraint"):
+        sql = sql.replace(",\n    ,\n    ", "")  # as Tortoise drops the empty FK lines
+    sql += gen._post_table_hook()
+    if pending is not None:
+        gen.comments_array = pending
+    if field.get("unique"):
+        unique = gen._get_unique_index_sql("", through, [backward, forward])
+        if unique.endswith(";"):
+            sql += "\n" + unique
+        else:  # MySQL: a key inside the CREATE TABLE
+            lines = sql.splitlines()
+            lines[-2] += ","
+            lines.insert(-1, "    " + unique)
+            sql = "\n".join(lines)
+    return str(sql).rstrip(";")
+
+
+def _sqlite_rebuild_markers() -> dict[str, Callable[..., str]]:
+    """Aerich raises (or writes MySQL syntax) for the changes SQLite's ALTER TABLE can't make.
+
+    Leave a marker instead; `portable_ops.sqlite_rebuilds` replaces every change to a
+    marked table by one rebuild. A column comment lives in the CREATE TABLE only, and is
+    not worth copying a table for: it changes with the table's next rebuild.
+    """
+
+    def mark(what: str) -> Callable[..., str]:
+        def method(self: Any, model: Any, field_describe: dict[str, Any], *_: Any) -> str:
+            column = field_describe.get("db_column") or field_describe.get("raw_field") or field_describe.get("name")
+            return marker(model._meta.db_table, what, str(column))
+
+        return method
+
+    def comment(self: Any, model: Any, field_describe: dict[str, Any], *_: Any) -> str:
+        column = field_describe.get("db_column") or field_describe.get("raw_field")
+        return f'-- SQLite: the comment of "{model._meta.db_table}"."{column}" changes when the table is next rebuilt'
+
+    return {
+        "modify_column": mark("type change"),
+        "alter_column_default": mark("default change"),
+        "alter_column_null": mark("NULL / NOT NULL change"),
+        "add_fk": mark("new foreign key"),
+        "drop_fk": mark("dropped foreign key"),
+        "set_comment": comment,
+    }
