@@ -200,6 +200,14 @@ class Backend(ABC):
         then raises `LockTimeout`."""
 
     @abstractmethod
+    async def columns(self, conn: Connection, table: str) -> dict[str, bool]:
+        """The table's columns as the database has them: name -> nullable."""
+
+    @abstractmethod
+    async def indexes(self, conn: Connection, table: str) -> list[tuple[bool, tuple[str, ...]]]:
+        """The table's indexes and unique constraints as (unique, columns in order)."""
+
+    @abstractmethod
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
         """The columns the database itself declares NOT NULL (it may lag behind the model)."""
 

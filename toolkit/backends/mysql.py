@@ -274,6 +274,25 @@ class MysqlBackend(Backend):
                 raise
         return MysqlConnection(pool, self.database)
 
+    async def columns(self, conn: Connection, table: str) -> dict[str, bool]:
+        rows = await conn.fetch(
+            "SELECT column_name, is_nullable = 'YES' FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND table_name = ?",
+            table,
+        )
+        return {r[0]: bool(r[1]) for r in rows}
+
+    async def indexes(self, conn: Connection, table: str) -> list[tuple[bool, tuple[str, ...]]]:
+        rows = await conn.fetch(
+            "SELECT index_name, non_unique = 0, column_name FROM information_schema.statistics "
+            "WHERE table_schema = DATABASE() AND table_name = ? ORDER BY index_name, seq_in_index",
+            table,
+        )
+        grouped: dict[str, tuple[bool, list[str]]] = {}
+        for name, unique, column in rows:
+            grouped.setdefault(name, (bool(unique), []))[1].append(column)
+        return [(unique, tuple(cols)) for unique, cols in grouped.values()]
+
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
         rows = await conn.fetch(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() "

@@ -218,6 +218,24 @@ class PostgresBackend(Backend):
             raise
         return PostgresConnection(pool)
 
+    async def columns(self, conn: Connection, table: str) -> dict[str, bool]:
+        rows = await conn.fetch(
+            "SELECT column_name, is_nullable = 'YES' FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = current_schema()",
+            table,
+        )
+        return {r[0]: bool(r[1]) for r in rows}
+
+    async def indexes(self, conn: Connection, table: str) -> list[tuple[bool, tuple[str, ...]]]:
+        rows = await conn.fetch(
+            "SELECT i.indisunique, array_agg(a.attname ORDER BY k.ord) FROM pg_index i "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE i.indrelid = to_regclass(?) GROUP BY i.indexrelid, i.indisunique",
+            quote_ident(table),
+        )
+        return [(bool(r[0]), tuple(r[1])) for r in rows]
+
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
         rows = await conn.fetch(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? "

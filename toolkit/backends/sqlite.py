@@ -169,6 +169,18 @@ class SqliteBackend(Backend):
     async def connect(self, concurrency: int) -> Connection:
         return SqliteConnection(self.path)
 
+    async def columns(self, conn: Connection, table: str) -> dict[str, bool]:
+        rows = await conn.fetch(f"PRAGMA table_info({self.quote(table)})")
+        # An INTEGER PRIMARY KEY is never NULL, whatever its declaration says.
+        return {r[1]: not r[3] and not r[5] for r in rows}
+
+    async def indexes(self, conn: Connection, table: str) -> list[tuple[bool, tuple[str, ...]]]:
+        found = []
+        for _, name, unique, *_ in await conn.fetch(f"PRAGMA index_list({self.quote(table)})"):
+            cols = await conn.fetch(f"PRAGMA index_info({self.quote(name)})")
+            found.append((bool(unique), tuple(c[2] for c in sorted(cols))))
+        return found
+
     async def not_null_columns(self, conn: Connection, table: str) -> set[str]:
         return {r[1] for r in await conn.fetch(f"PRAGMA table_info({self.quote(table)})") if r[3]}
 

@@ -38,19 +38,21 @@ class StatusReport:
 
 
 @dataclass(frozen=True)
+class PendingSql:
+    name: str  # the file name without .py, as `status` shows it
+    sql: str
+
+
+@dataclass(frozen=True)
 class MigrateReport:
     applied: list[str]
+    reverted: list[str] = field(default_factory=list)  # `--to` an earlier version
 
 
 @dataclass(frozen=True)
 class RollbackReport:
     reverted: list[str]
-
-
-@dataclass(frozen=True)
-class PendingSql:
-    name: str  # the file name without .py, as `status` shows it
-    sql: str
+    planned: list[PendingSql] = field(default_factory=list)  # `--dry-run`: what would run
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,26 @@ async def migrate(
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     lock_wait: float = DEFAULT_LOCK_WAIT,
+    to: str | None = None,
     progress: Progress = _noop,
+    force: bool = False,
+    confirm: Callable[[str], bool] | None = None,
 ) -> MigrateReport:
-    """Apply every pending migration, one transaction each, under the migration lock."""
+    """Apply every pending migration (or those up to and including `to`), one transaction
+    each, under the migration lock. A `to` before the last applied one is `rollback --to`
+    (protected as rollback is)."""
     engine = engine_for(settings)
     files = engine.files()
     _check_lock_wait(lock_wait)
+    if to is not None:
+        files = files[: position_after(to, files, what="a migration")]
+        applied = await applied_migrations(settings)
+        if len(files) < len(applied):
+            back = await rollback(
+                settings, to=to, lock_timeout=lock_timeout, lock_wait=lock_wait,
+                progress=progress, force=force, confirm=confirm,
+            )
+            return MigrateReport(applied=[], reverted=back.reverted)
     async with open_database(settings) as db:
         await db.exists(create=True)
         async with migration_lock(db.backend, lock_timeout) as lock:
@@ -147,7 +163,7 @@ async def _apply_pending(
     pending = [f for f in files if f not in done]
     if not pending:
         return MigrateReport(applied=[])
-    _refuse_out_of_order(files, done, pending)
+    _refuse_out_of_order(engine.files(), done, pending)
     progress(f"applying {len(pending)} migration(s)")
     return MigrateReport(applied=await _run(settings, db, engine, lock, pending, "upgrade", progress))
 
@@ -194,16 +210,20 @@ async def rollback(
     progress: Progress = _noop,
     force: bool = False,
     confirm: Callable[[str], bool] | None = None,
+    dry_run: bool = False,
 ) -> RollbackReport:
     """Revert the last `steps` applied migrations, or every one applied after `to`.
 
-    Where protection applies, it refuses unless `force`, or `confirm` says yes.
+    Where protection applies, it refuses unless `force`, or `confirm` says yes. With
+    `dry_run`, nothing runs: the report holds the SQL each revert would run, in order.
     """
     if steps is not None and to is not None:
         raise UsageError("give either --steps or --to, not both")
     if steps is not None and steps < 1:
         raise UsageError(f"--steps must be at least 1, got {steps}")
     _check_lock_wait(lock_wait)
+    if dry_run:
+        return await _rollback_plan(settings, steps, to)
     await hooks.guard(settings, "rollback", force=force, confirm=confirm)
     engine = engine_for(settings)
     files = engine.files()
@@ -305,3 +325,20 @@ async def retry(settings: Settings, version: str, *, lock_timeout: float = DEFAU
                 shown = ", ".join(s.removesuffix(".py") for s in started) or "none"
                 raise UsageError(f"--retry {version!r} is not an interrupted migration; interrupted: {shown}")
             await checksums.clear_started(conn, settings.app, name)
+
+
+async def _rollback_plan(settings: Settings, steps: int | None, to: str | None) -> RollbackReport:
+    engine = engine_for(settings)
+    targets = _rollback_targets(settings, await applied_migrations(settings), engine.files(), steps, to)
+    planned = []
+    for name in reversed(targets):
+        try:
+            sql = await engine.script(name, "downgrade", settings.dialect)
+        except ToolkitError:
+            raise
+        except Exception as exc:
+            raise MigrationFailed(
+                f"cannot read the SQL of {display(settings, name)}: {first_line(exc)}; fix the file"
+            ) from None
+        planned.append(PendingSql(name=name.removesuffix(".py"), sql=dedent(sql)))
+    return RollbackReport(reverted=[], planned=planned)

@@ -10,6 +10,7 @@ commit, and make each migration atomic on SQLite too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -48,6 +49,17 @@ class AerichEngine(Engine):
             return []
         rows = await conn.fetch("SELECT version FROM aerich WHERE app = ? ORDER BY id", self.settings.app)
         return [r[0] for r in rows]
+
+    async def applied_state(self, conn: Connection) -> dict[str, Any] | None:
+        if not await conn.table_exists(self.version_table):
+            return None
+        rows = await conn.fetch(
+            "SELECT content FROM aerich WHERE app = ? ORDER BY id DESC LIMIT 1", self.settings.app
+        )
+        if not rows:
+            return None
+        content = rows[0][0]
+        return dict(json.loads(content) if isinstance(content, (str, bytes)) else content)
 
     @asynccontextmanager
     async def session(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
-from typing import Literal
+from typing import Any, Literal
 
 from toolkit.backends.base import Connection, LockHandle
 from toolkit.backends.session import Database
@@ -45,6 +45,10 @@ class Engine(ABC):
     @abstractmethod
     async def applied(self, conn: Connection) -> list[str]:
         """Versions recorded as applied, oldest first; [] before the first migration."""
+
+    @abstractmethod
+    async def applied_state(self, conn: Connection) -> dict[str, Any] | None:
+        """The models state the last applied migration recorded (for drift), or None."""
 
     @abstractmethod
     def session(

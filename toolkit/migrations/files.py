@@ -95,5 +95,6 @@ def position_after(to: str, names: list[str], what: str = "an applied migration"
             return i + 1
     shown = ", ".join(a.removesuffix(".py") for a in names) or "none"
     if what != "an applied migration":
-        raise UsageError(f"{to!r} is not {what}; pending: {shown}")
+        label = "pending" if "pending" in what else "migrations"
+        raise UsageError(f"{to!r} is not {what}; {label}: {shown}")
     raise UsageError(f"--to {to!r} is not an applied migration; applied: {shown} (or use 'zero')")
