@@ -51,15 +51,14 @@ class AerichEngine(Engine):
         return [r[0] for r in rows]
 
     async def applied_state(self, conn: Connection) -> dict[str, Any] | None:
+        states = await self.recorded_states(conn)
+        return states[-1] if states else None
+
+    async def recorded_states(self, conn: Connection) -> list[dict[str, Any]]:
         if not await conn.table_exists(self.version_table):
-            return None
-        rows = await conn.fetch(
-            "SELECT content FROM aerich WHERE app = ? ORDER BY id DESC LIMIT 1", self.settings.app
-        )
-        if not rows:
-            return None
-        content = rows[0][0]
-        return dict(json.loads(content) if isinstance(content, (str, bytes)) else content)
+            return []
+        rows = await conn.fetch("SELECT content FROM aerich WHERE app = ? ORDER BY id", self.settings.app)
+        return [dict(json.loads(r[0]) if isinstance(r[0], (str, bytes)) else r[0]) for r in rows]
 
     @asynccontextmanager
     async def session(

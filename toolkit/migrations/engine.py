@@ -51,6 +51,10 @@ class Engine(ABC):
         """The models state the last applied migration recorded (for drift), or None."""
 
     @abstractmethod
+    async def recorded_states(self, conn: Connection) -> list[dict[str, Any]]:
+        """Every models state the database's version table holds (any branch that ran here)."""
+
+    @abstractmethod
     def session(
         self, db: Database, lock: LockHandle, *, lock_wait: float = 0.0
     ) -> AbstractAsyncContextManager[EngineSession]:

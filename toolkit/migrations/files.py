@@ -7,6 +7,7 @@ import re
 import traceback
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from toolkit.errors import MigrationFailed, ToolkitError, UsageError
 from toolkit.settings import Settings
@@ -98,3 +99,19 @@ def position_after(to: str, names: list[str], what: str = "an applied migration"
         label = "pending" if "pending" in what else "migrations"
         raise UsageError(f"{to!r} is not {what}; {label}: {shown}")
     raise UsageError(f"--to {to!r} is not an applied migration; applied: {shown} (or use 'zero')")
+
+
+def models_states(settings: Settings) -> list[dict[str, Any]]:
+    """The models state each migration file carries (MODELS_STATE), oldest first; files
+    without one are skipped."""
+    from aerich.utils import decompress_dict
+
+    states = []
+    for name in migration_files(settings, required=False):
+        try:
+            state = getattr(load(settings.app_migrations_dir / name), "MODELS_STATE", None)
+        except Exception:  # a broken file is reported by the command that runs it
+            continue
+        if state:
+            states.append(decompress_dict(state) if isinstance(state, str) else dict(state))
+    return states

@@ -375,11 +375,12 @@ def _widening(old: tuple[str, tuple[int, ...]], new: tuple[str, tuple[int, ...]]
 
 
 def _sql_line(text: str, sql: str) -> int:
-    """The file line the string literal holding `sql` starts on (so findings point into the
+    """The file line the literal of `"postgres": sql` starts on (findings then point into the
     file), or 1 when the SQL is not one literal (built at import time, say)."""
     for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.Constant) and node.value == sql:
-            return node.lineno
+        for key, value in zip(node.keys, node.values) if isinstance(node, ast.Dict) else ():
+            if isinstance(key, ast.Constant) and key.value == "postgres" and isinstance(value, ast.Constant) and value.value == sql:
+                return value.lineno
     return 1
 
 
