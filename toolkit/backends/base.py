@@ -167,6 +167,11 @@ class Backend(ABC):
         exc = context.get("exception")
         return exc is not None and self.is_connection_lost(exc)
 
+    def explain(self, exc: BaseException) -> str | None:
+        """A one-line message with the fix for a driver error any command may meet (a
+        read-only file, a full disk), or None: the caller reports it as unexpected."""
+        return None
+
     def is_server_reason(self, exc: BaseException) -> bool:
         """Whether `exc` carries the server's own words (preferred in messages over fallout)."""
         return False

@@ -48,8 +48,11 @@ class SqliteConnection(Connection):
     def __init__(self, path: str) -> None:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch and its
         # ledger entry share one transaction.
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA foreign_keys = ON")
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.OperationalError as exc:
+            raise DatabaseUnavailable(_needs_write(Path(path), str(exc))) from None
         # 64 MB of page cache keeps the unique indexes' hot pages in memory while loading:
         # measured 14 s -> 11 s for 1M users. It bounds memory; it is not per-row.
         self.db.execute("PRAGMA cache_size = -64000")
@@ -130,6 +133,34 @@ def _open_lock_file(path: str) -> int:
     return fd
 
 
+def _writable(path: Path, *, folder: bool = False) -> bool:
+    """Whether this process can write `path`: tried, not guessed from the mode bits (root
+    passes those, and an immutable or read-only-mounted file fails anyway)."""
+    if folder:
+        if not path.is_dir():
+            return True  # said elsewhere: the folder does not exist
+        probe = path / f".toolkit-write-check-{os.getpid()}"
+        try:
+            probe.touch()
+            probe.unlink()
+            return True
+        except OSError:
+            return False
+    try:
+        with open(path, "r+b"):
+            return True
+    except OSError:
+        return False
+
+
+def _needs_write(path: Path, reason: str) -> str:
+    return (
+        f"cannot use SQLite database {path} ({reason}); the user running toolkit needs read "
+        f"and write permission on the file and on its folder {path.parent or '.'} (SQLite "
+        "writes its journal beside the file)"
+    )
+
+
 class SqliteBackend(Backend):
     dialect = "sqlite"
     label = "SQLite"
@@ -144,6 +175,18 @@ class SqliteBackend(Backend):
         """The database file; a `?option=...` query is for Tortoise, not part of the name."""
         return self.url.split("://", 1)[1].split("?", 1)[0]
 
+    def explain(self, exc: BaseException) -> str | None:
+        text = str(exc).lower()
+        path = Path(self.path)
+        if "readonly database" in text or "unable to open database file" in text:
+            return _needs_write(path, str(exc).strip())
+        if "disk is full" in text or "disk i/o error" in text:
+            return (
+                f"the disk holding {path} is full ({str(exc).strip()}); the open transaction was "
+                "rolled back and committed work stays; free some space and run the command again"
+            )
+        return None
+
     def tortoise_url(self) -> str:
         return "sqlite://" + self.url.split("://", 1)[1]
 
@@ -157,8 +200,17 @@ class SqliteBackend(Backend):
         if self.path == ":memory:":
             return True
         path = Path(self.path)
+        if path.is_dir():
+            raise DatabaseUnavailable(
+                f"{path} is a folder, not an SQLite database file; point the database URL at a "
+                f"file, such as sqlite://{path / 'dev.sqlite3'}"
+            )
         if path.exists():
+            if create and not _writable(path):
+                raise DatabaseUnavailable(_needs_write(path, "the file is read-only"))
             return True
+        if create and not _writable(path.parent, folder=True):
+            raise DatabaseUnavailable(_needs_write(path, f"folder {path.parent} is read-only"))
         if not path.parent.is_dir():
             raise DatabaseUnavailable(
                 f"cannot create SQLite database {path}: folder {path.parent} does not exist; "
