@@ -22,6 +22,8 @@ from toolkit.migrations.statements import split
 
 @dataclass(frozen=True)
 class Rule:
+    """A stable id, and the one line of reason and of fix that every finding of it carries."""
+
     id: str
     reason: str
     fix: str
@@ -112,13 +114,12 @@ _TABLE_CONSTRAINTS = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "C
 _VOLATILE = frozenset({"clock_timestamp", "timeofday", "random", "gen_random_uuid", "uuid_generate_v1",
                        "uuid_generate_v1mc", "uuid_generate_v4", "nextval", "txid_current"})
 _SERIAL = frozenset({"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"})
-_ALIASES = {
-    "character varying": "varchar", "character": "bpchar", "char": "bpchar", "decimal": "numeric",
-    "int": "int4", "integer": "int4", "bigint": "int8", "smallint": "int2", "boolean": "bool",
-    "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
-    "time with time zone": "timetz", "time without time zone": "time", "bit varying": "varbit",
-    "double precision": "float8", "real": "float4", "serial": "int4", "serial4": "int4",
-    "bigserial": "int8", "serial8": "int8", "smallserial": "int2", "serial2": "int2",
+_ALIASES = {  # the spellings of a type, to PostgreSQL's own name
+    "character varying": "varchar", "character": "bpchar", "char": "bpchar", "decimal": "numeric", "int": "int4",
+    "integer": "int4", "bigint": "int8", "smallint": "int2", "boolean": "bool", "bit varying": "varbit",
+    "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp", "real": "float4",
+    "time with time zone": "timetz", "time without time zone": "time", "double precision": "float8",
+    "serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8", "smallserial": "int2", "serial2": "int2",
 }
 # Types whose modifier is a length or precision that may grow without a rewrite or reindex.
 _GROWABLE = frozenset({"varchar", "varbit", "timestamp", "timestamptz", "time", "timetz"})
@@ -143,9 +144,7 @@ def lint_sql(
     return _lint(name, sql, new_tables or set(), in_transaction, schema or Schema(), accepted_rules(sql), 1)
 
 
-def _lint(
-    name: str, sql: str, new: set[str], in_tx: bool, schema: Schema, accepted: set[str], first: int
-) -> list[Finding]:
+def _lint(name: str, sql: str, new: set[str], in_tx: bool, schema: Schema, accepted: set[str], first: int) -> list[Finding]:
     statements = split(sql, "postgres")
     # The server runs a multi-statement script as one implicit transaction, even when
     # toolkit does not open one (RUN_IN_TRANSACTION = False).
@@ -157,7 +156,8 @@ def _lint(
         offset = at + len(piece)
         tokens, lead = _tokens(piece)
         script.found = []
-        with contextlib.suppress(IndexError):  # a truncated statement is the server's to refuse
+        # A statement cut short (an IndexError below) is the server's to refuse, not a finding.
+        with contextlib.suppress(IndexError):
             _statement(script, tokens)
         line = first + sql.count("\n", 0, at + lead)
         text = " ".join(piece[lead:].split())[:120]
@@ -257,7 +257,7 @@ def _alter(script: _Script, table: str, action: list[str]) -> None:
             script.new_tables.add(_qualified(action, 2)[0])
     elif verb == "RENAME" and action[1:2] != ["CONSTRAINT"]:
         script.flag("rename-column", table)
-    elif action[:2] == ["VALIDATE", "CONSTRAINT"] and len(action) > 2:
+    elif action[:2] == ["VALIDATE", "CONSTRAINT"]:
         key = (table, _ident(action[2]))
         if key in script.not_valid and script.one_transaction:
             script.flag("validate-in-same-transaction", table)
@@ -269,7 +269,8 @@ def _add_constraint(script: _Script, table: str, action: list[str]) -> None:
     name = _ident(action[2]) if action[1] == "CONSTRAINT" else ""
     body = action[3:] if action[1] == "CONSTRAINT" else action[1:]
     kind = body[0] if body else ""
-    not_valid = body[-2:] == ["NOT", "VALID"]
+    close = len(body) - body[::-1].index(")") if ")" in body else 0  # NOT VALID comes after
+    not_valid = ("NOT", "VALID") in zip(body[close:], body[close + 1 :])
     if kind == "FOREIGN" and not not_valid:
         script.flag("foreign-key-not-valid", table)
     elif kind == "CHECK":
@@ -286,15 +287,13 @@ def _add_constraint(script: _Script, table: str, action: list[str]) -> None:
 
 def _not_null_column(check: list[str]) -> str | None:
     """The column of `CHECK (col IS NOT NULL)`, however parenthesised, else None."""
-    inner = check[: len(check) - 2] if check[-2:] == ["NOT", "VALID"] else check
-    while len(inner) > 2 and inner[0] == "(" and inner[-1] == ")":
-        inner = inner[1:-1]
+    inner = (_parts(check[1:]) or [[]])[0]  # inside CHECK's own parentheses
+    while len(inner) > 2 and inner[0] == "(" and _parts(inner[1:]) == [inner[1:-1]]:
+        inner = inner[1:-1]  # only parentheses around the whole expression
     return _ident(inner[0]) if len(inner) == 4 and inner[1:] == ["IS", "NOT", "NULL"] else None
 
 
 def _add_column(script: _Script, table: str, column: list[str]) -> None:
-    if not column:
-        return
     type_tokens = _type_tokens(column, 1)
     rest = column[1 + len(type_tokens) :]
     script.schema.types[(table, _ident(column[0]))] = _type(type_tokens)
@@ -315,8 +314,6 @@ def _add_column(script: _Script, table: str, column: list[str]) -> None:
 
 
 def _alter_column(script: _Script, table: str, action: list[str]) -> None:
-    if len(action) < 2:
-        return
     column = _ident(action[0])
     if action[1:4] == ["SET", "NOT", "NULL"]:
         checks = script.schema.checks.items()
@@ -336,17 +333,14 @@ def _alter_column(script: _Script, table: str, action: list[str]) -> None:
 def _plain_using(tail: list[str], column: str, new: tuple[str, tuple[int, ...]]) -> bool:
     """No COLLATE (a new collation rebuilds the indexes), and a USING, if any, that is the
     column itself or its cast to the new type (what Aerich writes): it changes no value."""
-    if not tail:
-        return True
-    if tail[0] != "USING" or len(tail) < 2 or _ident(tail[1]) != column:
+    if tail and (tail[0] != "USING" or len(tail) < 2 or _ident(tail[1]) != column):
         return False
-    return len(tail) == 2 or (tail[2] == "::" and _type(tail[3:]) == new)
+    return len(tail) <= 2 or (tail[2] == "::" and _type(tail[3:]) == new)
 
 
 def _type_tokens(tokens: list[str], i: int) -> list[str]:
     """The tokens of the type that starts at `i`, up to the first constraint word."""
-    depth = 0
-    j = i
+    depth, j = 0, i
     while j < len(tokens) and (depth or tokens[j] not in _COLUMN_WORDS):
         depth += (tokens[j] in "([") - (tokens[j] in ")]")
         j += 1
