@@ -128,13 +128,53 @@ def project(tmp_path: Path) -> Project:
     return make_project(tmp_path / "proj")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, project: Project):  # type: ignore[no-untyped-def]
-    """The database under test, once per backend: the project's SQLite file, then PostgreSQL."""
+MYSQL_ADMIN_URL = os.environ.get("TOOLKIT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql")
+
+
+def mysql_connect(database: str | None = None):  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    import pymysql
+
+    parts = urlsplit(MYSQL_ADMIN_URL)
+    return pymysql.connect(
+        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
+        password=parts.password or "", database=database, autocommit=True,
+    )
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A fresh, empty MySQL database for one test, dropped afterwards."""
+    name = f"tk_test_{uuid.uuid4().hex[:10]}"
+    conn = mysql_connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        yield f"{MYSQL_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()
+
+
+def _target(request: pytest.FixtureRequest, project: Project):  # type: ignore[no-untyped-def]
     from tests.migration_helpers import target_for
 
-    pg = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    return target_for(request.param, project, pg)
+    server = {"postgres": "pg_url", "mysql": "mysql_url"}.get(request.param)
+    return target_for(request.param, project, request.getfixturevalue(server) if server else None)
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mysql"])
+def target(request: pytest.FixtureRequest, project: Project):  # type: ignore[no-untyped-def]
+    """The database under test, once per backend: SQLite, PostgreSQL, MySQL/MariaDB."""
+    return _target(request, project)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def atomic_target(request: pytest.FixtureRequest, project: Project):  # type: ignore[no-untyped-def]
+    """The backends whose DDL is transactional: what a test of rolled-back migrations needs."""
+    return _target(request, project)
 
 
 def model_project(root: Path, models_source: str, seeds: dict[str, str] | None = None) -> Project:

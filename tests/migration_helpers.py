@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import REPO, Project, query_db
+from tests.conftest import REPO, Project, mysql_connect, query_db
 
 _INIT = next((REPO / "migrations" / "models").glob("0_*.py"))
 # The init migration's MODELS_STATE: the extra files change SQL only, not the models.
@@ -20,11 +20,13 @@ from tortoise import BaseDBAsyncClient
 RUN_IN_TRANSACTION = {in_transaction}
 
 UPGRADE = {{
+    "mysql": """{up_mysql}""",
     "postgres": """{up_pg}""",
     "sqlite": """{up_sqlite}""",
 }}
 
 DOWNGRADE = {{
+    "mysql": """{down_mysql}""",
     "postgres": """{down}""",
     "sqlite": """{down}""",
 }}
@@ -40,6 +42,11 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
 
 {models_state}
 '''
+
+
+def mysql_sql(sql: str) -> str:
+    """The same SQL for MySQL, whose identifiers take backticks (no ANSI_QUOTES there)."""
+    return sql.replace('"', "`")
 
 
 def write_migration(
@@ -61,7 +68,9 @@ def write_migration(
             label=label,
             up_pg=upgrade,
             up_sqlite=upgrade if sqlite is None else sqlite,
+            up_mysql=mysql_sql(upgrade),
             down=downgrade,
+            down_mysql=mysql_sql(downgrade),
             models_state=INIT_MODELS_STATE,
         ),
         encoding="utf-8",
@@ -71,7 +80,7 @@ def write_migration(
 
 @dataclass
 class Target:
-    """The database a test migrates: the project's SQLite file, or a fresh PostgreSQL database."""
+    """The database a test migrates: the project's SQLite file, or a fresh server database."""
 
     dialect: str
     env: dict[str, str]  # what to pass to `project.run` / `project.cli`
@@ -79,6 +88,8 @@ class Target:
     sqlite_path: Path | None = None
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.dialect == "mysql":
+            return mysql_query(self.url, sql)
         return query_db(sql, sqlite_path=self.sqlite_path, url=self.url)
 
     def tables(self) -> set[str]:
@@ -86,9 +97,15 @@ class Target:
             if not self.sqlite_path.exists():
                 return set()
             sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        elif self.dialect == "mysql":
+            sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
         else:
             sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
         return {r[0] for r in self.query(sql)}
+
+    def q(self, sql: str) -> str:
+        """`sql` as toolkit writes it for this dialect: MySQL quotes names with backticks."""
+        return mysql_sql(sql) if self.dialect == "mysql" else sql
 
     def versions(self) -> list[str]:
         """The `aerich` table's versions, one entry per row (duplicates kept), oldest first."""
@@ -97,66 +114,22 @@ class Target:
         return [r[0] for r in self.query("SELECT version FROM aerich ORDER BY id")]
 
 
-def target_for(kind: str, project: Project, pg_url: str | None) -> Target:
+def mysql_query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on the MySQL database of `url`; double-quoted names work (ANSI_QUOTES)."""
+    from urllib.parse import urlsplit
+
+    conn = mysql_connect(urlsplit(url).path.lstrip("/"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+            cur.execute(sql)
+            return [tuple(r) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def target_for(kind: str, project: Project, url: str | None) -> Target:
     if kind == "sqlite":
         return Target("sqlite", {}, f"sqlite://{project.sqlite_path}", project.sqlite_path)
-    assert pg_url is not None
-    return Target("postgres", {"DATABASE_URL": pg_url}, pg_url)
-
-
-_GENERATE = """
-import asyncio, sys
-from tortoise import Tortoise
-
-async def main():
-    await Tortoise.init(db_url="sqlite://" + sys.argv[1], modules={"models": [sys.argv[2]]})
-    await Tortoise.generate_schemas()
-    await Tortoise.close_connections()
-
-asyncio.run(main())
-"""
-
-
-def sqlite_schema(path: Path) -> dict[str, dict[str, Any]]:
-    """Each table's columns, unique column groups, other indexes and foreign keys, via PRAGMA.
-
-    Unique groups are compared by their columns: `generate_schemas()` declares them in
-    CREATE TABLE (an automatic index), a migration may add them as a named unique index.
-    """
-    import sqlite3
-
-    db = sqlite3.connect(path)
-    try:
-        names = [r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )]
-        schema: dict[str, dict[str, Any]] = {}
-        for table in names:
-            columns = {r[1]: (r[2].upper(), bool(r[3]), r[4], r[5]) for r in db.execute(f'PRAGMA table_info("{table}")')}
-            uniques, indexes = set(), set()
-            for _, name, unique, *_ in db.execute(f'PRAGMA index_list("{table}")').fetchall():
-                cols = tuple(r[2] for r in db.execute(f'PRAGMA index_info("{name}")'))
-                if unique:
-                    uniques.add(cols)
-                else:
-                    indexes.add((name, cols))
-            keys = {(r[2], r[3], r[4], r[6]) for r in db.execute(f'PRAGMA foreign_key_list("{table}")')}
-            schema[table] = {"columns": columns, "uniques": uniques, "indexes": indexes, "foreign_keys": keys}
-        return schema
-    finally:
-        db.close()
-
-
-def generated_sqlite_schema(project: Project, path: Path) -> dict[str, dict[str, Any]]:
-    """What `Tortoise.generate_schemas()` builds on SQLite for the project's models now."""
-    import subprocess
-    import sys
-
-    (module,) = project.root.glob("adhoc_models_*.py")
-    path.unlink(missing_ok=True)
-    made = subprocess.run(
-        [sys.executable, "-c", _GENERATE, str(path), module.stem],
-        cwd=project.root, capture_output=True, text=True, timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
-    return sqlite_schema(path)
+    assert url is not None
+    return Target(kind, {"DATABASE_URL": url}, url)

@@ -29,7 +29,7 @@ asyncio.run(main())
 
 
 def _aerich(project: Project, target: Target, action: str) -> list[str]:
-    url = target.url if target.dialect == "sqlite" else "asyncpg://" + target.url.split("://", 1)[1]
+    url = "asyncpg://" + target.url.split("://", 1)[1] if target.dialect == "postgres" else target.url
     result = subprocess.run(
         [sys.executable, "-c", AERICH, url, str(project.root / "migrations"), action],
         capture_output=True, text=True, timeout=120,

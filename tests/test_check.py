@@ -47,7 +47,7 @@ def test_check_fails_and_lists_model_changes_no_migration_holds(project: Project
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "Model changes that no migration holds (1); run `toolkit makemigrations`:",
-        '  ALTER TABLE "users" ADD "nickname" VARCHAR(32)',
+        target.q('  ALTER TABLE "users" ADD "nickname" VARCHAR(32)'),
     ]
     assert "Traceback" not in result.stderr
 
@@ -78,7 +78,7 @@ def test_check_json_reports_both_kinds_of_difference(project: Project, target: T
         "database_url": data["database_url"],
         "dialect": target.dialect,
         "in_sync": False,
-        "model_changes": ['ALTER TABLE "users" ADD "nickname" VARCHAR(32)'],
+        "model_changes": [target.q('ALTER TABLE "users" ADD "nickname" VARCHAR(32)')],
         "pending": [init],
     }
     assert target.tables() == set()  # check changes nothing

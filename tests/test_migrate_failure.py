@@ -19,38 +19,38 @@ def _with_broken_third(project: Project) -> str:
     return path.name
 
 
-def test_failing_migration_names_file_and_error_and_exits_1(project: Project, target: Target) -> None:
+def test_failing_migration_names_file_and_error_and_exits_1(project: Project, atomic_target: Target) -> None:
     broken = _with_broken_third(project)
-    result = project.run("migrate", env=target.env)
+    result = project.run("migrate", env=atomic_target.env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == (
-        f"Error: migration migrations/models/{broken} failed on {LABEL[target.dialect]}: "
-        f"{DB_ERROR[target.dialect]} (its changes were rolled back and it is still pending; "
+        f"Error: migration migrations/models/{broken} failed on {LABEL[atomic_target.dialect]}: "
+        f"{DB_ERROR[atomic_target.dialect]} (its changes were rolled back and it is still pending; "
         "the 2 before it in this run stay applied); fix the file and run `toolkit migrate` again"
     )
 
 
-def test_failed_migration_is_rolled_back_and_earlier_ones_stay(project: Project, target: Target) -> None:
+def test_failed_migration_is_rolled_back_and_earlier_ones_stay(project: Project, atomic_target: Target) -> None:
     broken = _with_broken_third(project)
-    project.run("migrate", env=target.env)
+    project.run("migrate", env=atomic_target.env)
     # The failed file's first statement succeeded, then was rolled back with the rest.
-    assert "toys" not in target.tables()
-    assert {"users", "pets"} <= target.tables()
-    assert [v.split("_", 1)[0] for v in target.versions()] == ["0", "1"]
-    status = project.run("status", "--json", env=target.env)
+    assert "toys" not in atomic_target.tables()
+    assert {"users", "pets"} <= atomic_target.tables()
+    assert [v.split("_", 1)[0] for v in atomic_target.versions()] == ["0", "1"]
+    status = project.run("status", "--json", env=atomic_target.env)
     assert json.loads(status.stdout)["pending"] == [broken.removesuffix(".py")]
 
 
-def test_fixed_migration_applies_on_the_next_run(project: Project, target: Target) -> None:
+def test_fixed_migration_applies_on_the_next_run(project: Project, atomic_target: Target) -> None:
     broken = _with_broken_third(project)
-    project.run("migrate", env=target.env)
+    project.run("migrate", env=atomic_target.env)
     write_migration(project.root, 2, "toys", FIXED_SQL, 'DROP TABLE "toys";')
-    result = project.run("migrate", env=target.env)
+    result = project.run("migrate", env=atomic_target.env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == f"Applied {broken}"
-    assert "toys" in target.tables()
-    assert len(target.versions()) == 3
+    assert "toys" in atomic_target.tables()
+    assert len(atomic_target.versions()) == 3
 
 
 def test_progress_names_each_migration_as_it_is_applied(project: Project, target: Target) -> None:
@@ -63,16 +63,16 @@ def test_progress_names_each_migration_as_it_is_applied(project: Project, target
     assert applying[-1] == f"applying {broken}"
 
 
-def test_failing_rollback_keeps_the_migration_applied(project: Project, target: Target) -> None:
+def test_failing_rollback_keeps_the_migration_applied(project: Project, atomic_target: Target) -> None:
     write_migration(project.root, 1, "pets", 'CREATE TABLE "pets" ("id" INTEGER PRIMARY KEY);',
                     'DROP TABLE "pets";\nDROP TABLE "nowhere";')
-    assert project.run("migrate", env=target.env).returncode == 0
-    result = project.run("rollback", env=target.env)
+    assert project.run("migrate", env=atomic_target.env).returncode == 0
+    result = project.run("rollback", env=atomic_target.env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("Error: rolling back migrations/models/1_")
-    assert "pets" in target.tables()
-    assert len(target.versions()) == 2
+    assert "pets" in atomic_target.tables()
+    assert len(atomic_target.versions()) == 2
 
 
 def test_rollback_then_migrate_again(project: Project, target: Target) -> None:

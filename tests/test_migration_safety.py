@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -54,9 +55,13 @@ INSERT_HOOKED = (
 )
 
 
-def _hooked(project: Project, number: int, hook: str, sql: str) -> Path:
+def _hooked(project: Project, number: int, hook: str, sql: str, dialect: str = "sqlite") -> Path:
     path = project.root / "migrations" / "models" / f"{number}_2099010100000{number}_data.py"
-    path.write_text(HOOKED.format(number=number, hook=hook, sql=sql, state=INIT_MODELS_STATE))
+    text = HOOKED.format(number=number, hook=hook, sql=sql, state=INIT_MODELS_STATE)
+    if dialect == "mysql":  # backticks in the SQL the file runs, not in its Python
+        head, state = text.split("MODELS_STATE", 1)
+        text = re.sub(r'(?<!")"([a-z_]+)"(?!")', r"`\1`", head) + "MODELS_STATE" + state
+    path.write_text(text)
     return path
 
 
@@ -90,20 +95,20 @@ def test_sqlite_migration_that_orphans_rows_is_rolled_back_naming_the_table(proj
     assert len(db.versions()) == 2
 
 
-def test_a_data_migration_is_atomic_with_its_sql(project: Project, target: Target) -> None:
-    hook = f'await db.execute_query("""{INSERT_HOOKED.format(true=_true(target))}""")'
+def test_a_data_migration_is_atomic_with_its_sql(project: Project, atomic_target: Target) -> None:
+    hook = f'await db.execute_query("""{INSERT_HOOKED.format(true=_true(atomic_target))}""")'
     broken = _hooked(project, 1, hook, 'INSERT INTO "nowhere" VALUES (1);').name
-    result = project.run("migrate", env=target.env)
+    result = project.run("migrate", env=atomic_target.env)
     assert result.returncode == 1
     assert f"{broken} failed on " in result.stderr
     assert "(its changes were rolled back and it is still pending;" in result.stderr
-    assert target.query("""SELECT count(*) FROM "users" WHERE "username" = 'hooked'""") == [(0,)]
-    assert len(target.versions()) == 1
+    assert atomic_target.query("""SELECT count(*) FROM "users" WHERE "username" = 'hooked'""") == [(0,)]
+    assert len(atomic_target.versions()) == 1
 
 
 def test_a_data_migration_that_succeeds_commits_its_rows_and_its_record(project: Project, target: Target) -> None:
     hook = f'await db.execute_script("""{INSERT_HOOKED.format(true=_true(target))}""")'
-    _hooked(project, 1, hook, "")
+    _hooked(project, 1, hook, "", target.dialect)
     result = project.run("migrate", env=target.env)
     assert result.returncode == 0, result.stderr
     assert target.query("""SELECT count(*) FROM "users" WHERE "username" = 'hooked'""") == [(1,)]
@@ -120,31 +125,31 @@ def test_sqlite_execute_script_in_a_data_migration_stays_in_its_transaction(proj
     assert db.query("""SELECT count(*) FROM "users" WHERE "username" = 'hooked'""") == [(0,)]
 
 
-def test_a_case_end_on_its_own_line_keeps_the_migration_atomic(project: Project, target: Target) -> None:
+def test_a_case_end_on_its_own_line_keeps_the_migration_atomic(project: Project, atomic_target: Target) -> None:
     sql = (
         'CREATE TABLE "toys" ("id" INTEGER PRIMARY KEY, "kind" VARCHAR(10));\n'
         'UPDATE "toys" SET "kind" = CASE WHEN "id" > 1 THEN \'big\'\nEND;\n'
         'INSERT INTO "nowhere" VALUES (1);'
     )
     write_migration(project.root, 1, "toys", sql)
-    result = project.run("migrate", env=target.env)
+    result = project.run("migrate", env=atomic_target.env)
     assert result.returncode == 1
     assert "(its changes were rolled back and it is still pending;" in result.stderr
-    assert "toys" not in target.tables()
+    assert "toys" not in atomic_target.tables()
 
 
 def test_a_script_with_its_own_commit_in_a_transaction_is_refused_and_nothing_kept(
-    project: Project, target: Target
+    project: Project, atomic_target: Target
 ) -> None:
     name = write_migration(project.root, 1, "own", 'CREATE TABLE "toys" ("id" INTEGER);\nCOMMIT;').name
-    result = project.run("migrate", env=target.env)
+    result = project.run("migrate", env=atomic_target.env)
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
         f"Error: migrations/models/{name} runs `COMMIT` itself, inside the transaction toolkit "
         "opens for it; nothing of it was kept. Set RUN_IN_TRANSACTION = False in the file to "
         "run it as written, outside a transaction"
     )
-    assert "toys" not in target.tables()
+    assert "toys" not in atomic_target.tables()
 
 
 def test_an_applied_migration_edited_afterwards_stops_migrate_and_check(project: Project, target: Target) -> None:

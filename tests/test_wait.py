@@ -30,7 +30,11 @@ def test_wait_reports_progress_while_it_retries(project: Project) -> None:
 def test_wait_on_a_reachable_database_succeeds(project: Project, target: Target) -> None:
     result = project.run("wait", "--timeout", "10", env=target.env)
     assert result.returncode == 0, result.stderr
-    label = "PostgreSQL at 127.0.0.1:5432" if target.dialect == "postgres" else f"SQLite at {target.sqlite_path}"
+    label = {
+        "postgres": "PostgreSQL at 127.0.0.1:5432",
+        "mysql": "MySQL at 127.0.0.1:3306",
+        "sqlite": f"SQLite at {target.sqlite_path}",
+    }[target.dialect]
     assert result.stdout == f"{label} is reachable (after 1 attempt(s)).\n"
     assert target.tables() == set()
     if target.sqlite_path is not None:
