@@ -20,6 +20,11 @@ from toolkit.urls import check_url, dialect_of, hide_from_logs, malformed, mask_
 
 DEFAULT_CONFIG = Path("config") / "toolkit.toml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# The migration engines `[toolkit] engine` may name; without the key, the project decides
+# (`toolkit.migrations.detect`).
+ENGINES = ("aerich", "tortoise")
+# `[toolkit] migrations = "app.migrations"`: a package, named as Tortoise's config names it.
+_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 @dataclass(frozen=True)
 class Settings:
@@ -38,6 +43,10 @@ class Settings:
     url_source: str = "config"
     config_source: str = "default"  # "flag", "TOOLKIT_CONFIG" or "default"
     env_options: Mapping[str, Any] = field(default_factory=dict)
+    engine: str | None = None  # "aerich" or "tortoise" from [toolkit] engine; None: detected
+    # Set when [toolkit] migrations names a package ("app.migrations"): Tortoise's layout,
+    # the files directly in the package's folder (`migrations_dir`), no app subfolder.
+    migrations_package: str | None = None
 
     def __repr__(self) -> str:
         return f"Settings(env={self.env!r}, database_url={self.masked_url!r}, project_root={self.project_root!r})"
@@ -52,7 +61,10 @@ class Settings:
 
     @property
     def app_migrations_dir(self) -> Path:
-        """Aerich keeps each app's files in a subfolder named after the app."""
+        """Aerich keeps each app's files in a subfolder named after the app; a package
+        named in the config (Tortoise's way) holds them itself."""
+        if self.migrations_package is not None:
+            return self.migrations_dir
         return self.migrations_dir / self.app
 
 
@@ -63,7 +75,7 @@ class Settings:
 # malformed URL reaches a driver (whose own error would echo parts of it). `scrub` is
 # the last line of defence for text toolkit did not write itself.
 
-_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env")
+_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env", "engine")
 _ENV_KEYS = ("database_url", "protected")
 
 
@@ -75,6 +87,29 @@ def _refuse_typos(table: Mapping[str, Any], known: tuple[str, ...], where: str, 
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
             if close:
                 raise ConfigError(f"{path}: unknown key {key!r} in {where}; did you mean {close[0]!r}?")
+
+
+def _engine(section: Mapping[str, Any], path: Path) -> str | None:
+    value = section.get("engine")
+    if value is None:
+        return None
+    if value not in ENGINES:
+        allowed = " or ".join(f'"{e}"' for e in ENGINES)
+        raise ConfigError(
+            f"{path}: [toolkit] engine must be {allowed}, got {value!r}; or leave it out to "
+            "let toolkit tell from the migration files"
+        )
+    return str(value)
+
+
+def _migrations_location(value: str, engine: str | None, root: Path) -> tuple[Path, str | None]:
+    """The migrations folder, and the package name when `value` is one (`app.migrations`:
+    a dotted module path that is not a folder of its own, and the engine is not Aerich's,
+    whose location is always a folder)."""
+    folder = (root / value).resolve()
+    if engine != "aerich" and _PACKAGE.match(value) and not folder.is_dir():
+        return (root / value.replace(".", "/")).resolve(), value
+    return folder, None
 
 
 def _flag(value: Any, where: str, path: Path) -> bool:
@@ -211,6 +246,8 @@ def resolve(
     models = section.get("models", ["toolkit.models"])
     if isinstance(models, str):
         models = [models]
+    engine = _engine(section, config_path)
+    migrations_dir, package = _migrations_location(str(section.get("migrations", "migrations")), engine, root)
     root_str = str(root)
     # Model modules are named relative to the project root, as in any Python project.
     if root_str not in sys.path:
@@ -223,11 +260,13 @@ def resolve(
         database_url=url,
         models=tuple(str(m) for m in models),
         app=str(section.get("app", "models")),
-        migrations_dir=(root / str(section.get("migrations", "migrations"))).resolve(),
+        migrations_dir=migrations_dir,
         seeds_dir=(root / str(section.get("seeds", "seeds"))).resolve(),
         protected=_flag(env_section.get("protected", False), f"[env.{env_name}] protected", config_path),
         env_source=env_source,
         url_source=url_source,
         config_source=config_source,
         env_options={k: v for k, v in env_section.items() if k != "database_url"},
+        engine=engine,
+        migrations_package=package,
     )

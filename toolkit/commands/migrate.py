@@ -13,8 +13,7 @@ from toolkit.backends.session import Database, open_database
 from toolkit.commands import hooks
 from toolkit.errors import MigrationFailed, ToolkitError, UsageError
 from toolkit.lock import migration_lock
-from toolkit.migrations import checksums, integrity
-from toolkit.migrations.aerich_engine import AerichEngine
+from toolkit.migrations import checksums, detect, integrity
 from toolkit.migrations.engine import Direction, Engine
 from toolkit.migrations.executor import Progress, run_plan
 from toolkit.migrations.files import dedent, display, first_line, load_every_file, position_after
@@ -68,8 +67,8 @@ def _noop(_: str) -> None:
 
 
 def engine_for(settings: Settings) -> Engine:
-    """The project's migration engine."""
-    return AerichEngine(settings)
+    """The project's migration engine: `[toolkit] engine`, else detected from the project."""
+    return detect.engine_for(settings)
 
 
 async def applied_migrations(settings: Settings, db: Database | None = None) -> list[str]:
