@@ -143,19 +143,38 @@ def mysql_connect(database: str | None = None):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.fixture
-def mysql_url() -> Iterator[str]:
-    """A fresh, empty MySQL database for one test, dropped afterwards."""
+def mysql_url_for(name: str) -> str:
+    return f"{MYSQL_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def new_mysql_database() -> str:
     name = f"tk_test_{uuid.uuid4().hex[:10]}"
     conn = mysql_connect()
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        yield f"{MYSQL_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
+        conn.close()
+    return name
+
+
+def drop_mysql_database(name: str) -> None:
+    conn = mysql_connect()
+    try:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
         conn.close()
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A fresh, empty MySQL database for one test, dropped afterwards."""
+    name = new_mysql_database()
+    try:
+        yield mysql_url_for(name)
+    finally:
+        drop_mysql_database(name)
 
 
 def _target(request: pytest.FixtureRequest, project: Project):  # type: ignore[no-untyped-def]

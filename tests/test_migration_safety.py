@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import CLEAN_ENV, TOOLKIT, Project
-from tests.migration_helpers import INIT_MODELS_STATE, Target, write_migration
+from tests.migration_helpers import INIT_MODELS_STATE, Target, mysql_query, write_migration
 
 PARENT_CHILD = (
     'CREATE TABLE "parent" ("id" INTEGER PRIMARY KEY, "name" VARCHAR(20) NOT NULL);\n'
@@ -244,32 +244,27 @@ def test_postgres_lost_lock_connection_never_applies_a_migration_twice(project: 
     assert db.query("SELECT count(*) FROM toolkit_migration_checksums") == [(2,)]
 
 
-def test_mysql_lost_lock_connection_never_applies_a_migration_twice(project: Project) -> None:
-    from tests.test_mysql import _drop_database, _new_database, _url, mysql_query
-
-    database = _new_database()
-    try:
-        url = _url(database)
-        env = {"DATABASE_URL": url}
-        assert project.run("migrate", env=env).returncode == 0
-        name = _slow_migration(project, "SELECT SLEEP(3)")
-        first = _start_migrate(project, env)
-        sleeping = "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(3)%'"
-        _wait_for(lambda: bool(mysql_query(url, sleeping)))
-        lock = f"SELECT IS_USED_LOCK('toolkit_migrations:{database}')"
-        (holder,) = mysql_query(url, lock)[0]
-        mysql_query(url, f"KILL {int(holder)}")
-        second = _start_migrate(project, env)
-        _, err1 = first.communicate(timeout=60)
-        _, err2 = second.communicate(timeout=60)
-        assert second.returncode == 0, err2
-        assert first.returncode == 1
-        assert err1.splitlines()[-1].startswith("Error: lost the migration lock on 127.0.0.1:3306 (")
-        assert f"{name} ran and is recorded;" in err1
-        versions = [r[0] for r in mysql_query(url, "SELECT version FROM aerich")]
-        assert versions.count(name) == 1
-    finally:
-        _drop_database(database)
+def test_mysql_lost_lock_connection_never_applies_a_migration_twice(project: Project, mysql_url: str) -> None:
+    database = mysql_url.rsplit("/", 1)[1]
+    url = mysql_url
+    env = {"DATABASE_URL": url}
+    assert project.run("migrate", env=env).returncode == 0
+    name = _slow_migration(project, "SELECT SLEEP(3)")
+    first = _start_migrate(project, env)
+    sleeping = "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(3)%'"
+    _wait_for(lambda: bool(mysql_query(url, sleeping)))
+    lock = f"SELECT IS_USED_LOCK('toolkit_migrations:{database}')"
+    (holder,) = mysql_query(url, lock)[0]
+    mysql_query(url, f"KILL {int(holder)}")
+    second = _start_migrate(project, env)
+    _, err1 = first.communicate(timeout=60)
+    _, err2 = second.communicate(timeout=60)
+    assert second.returncode == 0, err2
+    assert first.returncode == 1
+    assert err1.splitlines()[-1].startswith("Error: lost the migration lock on 127.0.0.1:3306 (")
+    assert f"{name} ran and is recorded;" in err1
+    versions = [r[0] for r in mysql_query(url, "SELECT version FROM aerich")]
+    assert versions.count(name) == 1
 
 
 def test_sqlite_lock_file_gets_the_database_files_mode(project: Project) -> None:
@@ -318,28 +313,22 @@ def test_postgres_connection_cut_mid_migration_says_the_server_rolled_it_back(pr
     assert "pets" not in db.tables()
 
 
-def test_mysql_migration_killed_half_way_is_refused_next_time_naming_it(project: Project) -> None:
-    from tests.test_mysql import _drop_database, _new_database, _url, mysql_query
-
-    database = _new_database()
-    try:
-        url = _url(database)
-        env = {"DATABASE_URL": url}
-        assert project.run("migrate", env=env).returncode == 0
-        name = _slow_migration(project, "SELECT SLEEP(2)")
-        run = _start_migrate(project, env)
-        sleeping = "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(2)%'"
-        _wait_for(lambda: bool(mysql_query(url, sleeping)))
-        run.kill()
-        run.communicate(timeout=30)
-        result = project.run("migrate", env=env)
-        assert result.returncode == 1
-        stem = name.removesuffix(".py")
-        assert result.stderr.splitlines()[-1] == (
-            f"Error: migration migrations/models/{name} was interrupted while it ran on MySQL, "
-            "which can't roll DDL back: some of its statements may have run and it is not "
-            f"recorded; finish it by hand and record it with `toolkit migrate --fake {stem}`, "
-            f"or undo what it did and clear the mark with `toolkit migrate --retry {stem}`"
-        )
-    finally:
-        _drop_database(database)
+def test_mysql_migration_killed_half_way_is_refused_next_time_naming_it(project: Project, mysql_url: str) -> None:
+    url = mysql_url
+    env = {"DATABASE_URL": url}
+    assert project.run("migrate", env=env).returncode == 0
+    name = _slow_migration(project, "SELECT SLEEP(2)")
+    run = _start_migrate(project, env)
+    sleeping = "SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(2)%'"
+    _wait_for(lambda: bool(mysql_query(url, sleeping)))
+    run.kill()
+    run.communicate(timeout=30)
+    result = project.run("migrate", env=env)
+    assert result.returncode == 1
+    stem = name.removesuffix(".py")
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: migration migrations/models/{name} was interrupted while it ran on MySQL, "
+        "which can't roll DDL back: some of its statements may have run and it is not "
+        f"recorded; finish it by hand and record it with `toolkit migrate --fake {stem}`, "
+        f"or undo what it did and clear the mark with `toolkit migrate --retry {stem}`"
+    )

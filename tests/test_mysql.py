@@ -6,74 +6,25 @@ import os
 import signal
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pymysql
-import pytest
 
-from tests.conftest import CLEAN_ENV, TOOLKIT, Project, make_project, model_project
+from tests.conftest import (
+    CLEAN_ENV,
+    TOOLKIT,
+    Project,
+    drop_mysql_database,
+    make_project,
+    model_project,
+    mysql_connect,
+    mysql_url_for,
+    new_mysql_database,
+)
+from tests.migration_helpers import mysql_query
 from tests.test_seed_relation_shapes import MODELS as RELATION_MODELS
 from tests.test_seed_relation_shapes import ORPHANS
-
-# The server the tests create their databases on; .ci/run exports it.
-MYSQL_ADMIN_URL = os.environ.get("TOOLKIT_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/mysql")
-
-
-def _connect(database: str | None = None) -> Any:
-    parts = urlsplit(MYSQL_ADMIN_URL)
-    return pymysql.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username or "root",
-        password=parts.password or "", database=database, autocommit=True,
-    )
-
-
-def mysql_query(url: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = _connect(urlsplit(url).path.lstrip("/"))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-            return [tuple(r) for r in cur.fetchall()]
-    finally:
-        conn.close()
-
-
-def _new_database() -> str:
-    name = f"tk_test_{uuid.uuid4().hex[:10]}"
-    conn = _connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    finally:
-        conn.close()
-    return name
-
-
-def _drop_database(name: str) -> None:
-    conn = _connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    finally:
-        conn.close()
-
-
-def _url(name: str) -> str:
-    base = MYSQL_ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
-@pytest.fixture
-def mysql_url() -> Iterator[str]:
-    """A fresh, empty MySQL database for one test, dropped afterwards."""
-    name = _new_database()
-    try:
-        yield _url(name)
-    finally:
-        _drop_database(name)
 
 
 def test_migrate_seed_append_and_rollback(project: Project, mysql_url: str) -> None:
@@ -129,17 +80,17 @@ def test_a_held_lock_times_out_naming_the_server_and_spares_other_databases(
     from toolkit.backends.mysql import MIGRATION_LOCK_NAME, lock_name
 
     database = urlsplit(mysql_url).path.lstrip("/")
-    other = _new_database()
-    holder = _connect()
+    other = new_mysql_database()
+    holder = mysql_connect()
     try:
         with holder.cursor() as cur:
             cur.execute("SELECT GET_LOCK(%s, 0)", (lock_name(MIGRATION_LOCK_NAME, database),))
         result = project.run("migrate", "--lock-timeout", "0.3", env={"DATABASE_URL": mysql_url})
         # Named locks are server-wide: the name holds the database, so another one migrates.
-        elsewhere = project.run("migrate", "--lock-timeout", "0.3", env={"DATABASE_URL": _url(other)})
+        elsewhere = project.run("migrate", "--lock-timeout", "0.3", env={"DATABASE_URL": mysql_url_for(other)})
     finally:
         holder.close()
-        _drop_database(other)
+        drop_mysql_database(other)
     assert result.returncode == 1
     assert "another migration is running on 127.0.0.1:3306" in result.stderr
     assert elsewhere.returncode == 0, elsewhere.stderr
@@ -205,14 +156,14 @@ def test_kill_9_then_resume_gives_the_rows_of_an_uninterrupted_run(project: Proj
     rows = mysql_query(mysql_url, "SELECT id, email, username, created_at FROM users ORDER BY id")
     assert len(rows) == 60000
 
-    clean = _new_database()
+    clean = new_mysql_database()
     try:
-        clean_env = {"DATABASE_URL": _url(clean)}
+        clean_env = {"DATABASE_URL": mysql_url_for(clean)}
         assert project.run("migrate", env=clean_env).returncode == 0
         assert project.run(*args, env=clean_env).returncode == 0
-        assert mysql_query(_url(clean), "SELECT id, email, username, created_at FROM users ORDER BY id") == rows
+        assert mysql_query(mysql_url_for(clean), "SELECT id, email, username, created_at FROM users ORDER BY id") == rows
     finally:
-        _drop_database(clean)
+        drop_mysql_database(clean)
 
 
 def test_a_missing_database_or_a_wrong_password_is_one_clear_line(project: Project, mysql_url: str) -> None:
