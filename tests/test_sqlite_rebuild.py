@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Project, model_project
-from tests.migration_helpers import generated_sqlite_schema, sqlite_schema
+from tests.sqlite_schema import generated_sqlite_schema, sqlite_schema
 
 HEAD = """
 from tortoise import fields
@@ -313,3 +313,47 @@ def test_the_create_table_from_a_description_is_the_one_tortoise_writes(tmp_path
 
     asyncio.run(compare())
     sys.modules.pop("rebuild_shapes", None)
+
+
+RENAMED_KEY = (
+    HEAD
+    + """
+
+class Team(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "r_teams"
+
+
+class Player(Model):
+    id = fields.IntField(primary_key=True)
+    team = fields.ForeignKeyField("models.Team", related_name="players", on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "r_players"
+"""
+)
+
+
+def test_a_renamed_primary_key_keeps_the_children_pointing_at_it_through_a_rebuild(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "teams", RENAMED_KEY)
+    _run(project, "migrate")
+    _query(project, "INSERT INTO r_teams (id, name) VALUES (1, 'ants'), (2, 'bees')")
+    _query(project, "INSERT INTO r_players (team_id) VALUES (1), (2), (2)")
+    _set_models(project, RENAMED_KEY.replace(
+        "    id = fields.IntField(primary_key=True)\n    name = fields.CharField(max_length=40)",
+        "    number = fields.IntField(primary_key=True)\n    name = fields.CharField(max_length=80)",
+    ))
+    _run(project, "makemigrations")
+    _run(project, "migrate")
+    _assert_schema_is_generated(project, tmp_path / "reference.sqlite3")
+    assert _query(project, "SELECT number, name FROM r_teams ORDER BY number") == [(1, "ants"), (2, "bees")]
+    assert _query(project, "SELECT team_id FROM r_players ORDER BY id") == [(1,), (2,), (2,)]
+    assert _query(project, "PRAGMA foreign_key_check") == []
+    _run(project, "rollback")
+    _set_models(project, RENAMED_KEY)
+    _assert_schema_is_generated(project, tmp_path / "back.sqlite3")
+    assert _query(project, "SELECT id, name FROM r_teams ORDER BY id") == [(1, "ants"), (2, "bees")]
+    assert _query(project, "PRAGMA foreign_key_check") == []

@@ -20,22 +20,27 @@ _CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?["`](\w+)["`]')
 _DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?["`](\w+)["`]')
 _DROP_INDEX = re.compile(r"^ALTER TABLE `(\w+)` DROP INDEX `\w+`")
 _ADD_INDEX = re.compile(r"^ALTER TABLE `(\w+)` ADD (?:UNIQUE )?INDEX ")
-_SQLITE_TABLE_OP = re.compile(r'^ALTER TABLE "(\w+)" (?!RENAME TO )')
+_SQLITE_TABLE_OP = re.compile(r'^ALTER TABLE "(\w+)" (?!RENAME )')
 _SQLITE_INDEX_ON = re.compile(r'^CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"\w+" ON "(\w+)"')
 
 
 def column_renames(renamed_fields: dict[str, dict[str, str]], old: Models, new: Models) -> Renames:
-    """Aerich's renamed fields ({model: {old field: new field}}) as renamed columns."""
+    """Aerich's renamed fields ({model: {old field: new field}}) as renamed columns, with a
+    renamed primary-key column, which Aerich renames apart from the fields."""
 
     def column(model: Describe, field_name: str) -> str:
         fields = [model["pk_field"], *model.get("data_fields", [])]
         return next((str(f["db_column"]) for f in fields if f["name"] == field_name), field_name)
 
-    return {
-        model: {column(old[model], a): column(new[model], b) for a, b in fields.items()}
-        for model, fields in renamed_fields.items()
-        if model in old and model in new
-    }
+    renames: Renames = {}
+    for model in old.keys() & new.keys():
+        columns = {column(old[model], a): column(new[model], b) for a, b in renamed_fields.get(model, {}).items()}
+        before, after = old[model]["pk_field"]["db_column"], new[model]["pk_field"]["db_column"]
+        if before != after:
+            columns[before] = after
+        if columns:
+            renames[model] = columns
+    return renames
 
 
 def drops_after_dependents(ops: list[str], reverse_ops: list[str]) -> list[str]:
@@ -79,9 +84,10 @@ def sqlite_rebuilds(ops: list[str], before: Models, after: Models, renames: Rena
     """Replace every change to a table SQLite can't ALTER by one rebuild of that table.
 
     `before` and `after` are the model states this script goes from and to. The rebuilds
-    run last, once the tables carry their final names; what Aerich wrote for such a table
-    (markers, ADD / DROP / RENAME COLUMN, its CREATE INDEX) is dropped, but not its DROP
-    INDEXes, which name the old table's indexes and run first.
+    run last, once the tables and columns carry their final names (a rename lets SQLite
+    rewrite the foreign keys that point there); what else Aerich wrote for such a table
+    (markers, ADD / DROP COLUMN, its CREATE INDEX) is dropped, but not its DROP INDEXes,
+    which name the old table's indexes and run first.
     """
     marked = {t for op in ops if (t := marked_table(op))}
     rebuilt: list[tuple[Describe, Describe, dict[str, str]]] = []

@@ -193,7 +193,7 @@ def _fill(field: Describe) -> str | None:
 
 
 def _copy_expression(old: Describe, new: Describe) -> str:
-    expr = f'"{old["db_column"]}"'
+    expr = f'"{new["db_column"]}"'  # the column was renamed already, if it was
     target = column_type(new)
     if affinity(column_type(old)) != affinity(target) and affinity(target) in ("INTEGER", "REAL", "TEXT"):
         # Only to affinities that keep the value's meaning: CAST(x AS NUMERIC), which a
@@ -207,7 +207,8 @@ def _copy_expression(old: Describe, new: Describe) -> str:
 def copy_rows(old: Describe, new: Describe, renamed: dict[str, str], into: str) -> str | None:
     """INSERT INTO `into` ... SELECT ... FROM the old table, column by column.
 
-    `renamed` maps old column names to new ones. A new column gets its default when it has
+    `renamed` maps old column names to new ones; the table's columns carry the new names
+    already (Aerich's RENAME COLUMN runs first). A new column gets its default when it has
     one; without, it is left out, so SQLite's own DEFAULT (or NULL) applies.
     """
     before = {renamed.get(f["db_column"], f["db_column"]): f for f in columns(old)}
@@ -233,8 +234,9 @@ def rebuild_sql(
 ) -> list[str]:
     """The statements that turn table `old` into `new`, its rows kept.
 
-    The table already carries the new name (a rename runs first), so every statement names
-    `new["table"]`; `renamed` maps old column names to new ones.
+    The table and its columns already carry their new names (the renames run first: then
+    SQLite rewrites the foreign keys of other tables that point at them), so every
+    statement names `new["table"]`; `renamed` maps old column names to new ones.
     """
     table = new["table"]
     temp = f"new__{table}"
