@@ -108,7 +108,7 @@ def _diff_for_dialect(
     from aerich.migrate import Migrate
 
     from toolkit.portable_ddl import ddl_classes, offline_client
-    from toolkit.portable_ops import column_renames, ship
+    from toolkit.portable_ops import column_renames, refuse_primary_key_changes, ship
 
     # Aerich's differ keeps its state on the class; give each dialect a clean slate.
     ddl_cls = ddl_classes()[dialect]
@@ -126,6 +126,7 @@ def _diff_for_dialect(
     Migrate._rename_fields = {}
     Migrate._rename_models = {}
     old, new = Migrate._exclude_model_name_changes(old, new)
+    refuse_primary_key_changes(old, new)
     # no_input: a field renamed without a type change is taken as a rename, as `aerich
     # migrate --no-input` does; the same answer then holds for every dialect.
     with _self_references_allowed(Migrate), _every_m2m_change_seen():
@@ -268,10 +269,12 @@ def _diff_or_refusal(dialect: str, app: str, old: dict[str, Any], new: dict[str,
 
 async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], MakeMigrationsReport]:
     """Compare the models with the last migration's state, per dialect. Writes nothing."""
+    import click
     from aerich.utils import get_models_describe
 
     from toolkit.db import orm
     from toolkit.portable_ddl import ddl_classes, initial_ops
+    from toolkit.portable_ops import aerich_messages
 
     last = _last_migration(settings)
     old = _models_state_of(last[1]) if last else {}
@@ -281,11 +284,16 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
         new = get_models_describe(settings.app)
         ups: dict[str, list[str]] = {}
         downs: dict[str, list[str]] = {}
-        with _unique_constraints_read_from(settings.app_migrations_dir):
-            for dialect in sorted(ddl_classes()):
-                ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new)
-                if last is None and ups[dialect]:
-                    ups[dialect].insert(0, initial_ops(dialect))
+        messages: list[str] = []
+        try:
+            with aerich_messages(messages), _unique_constraints_read_from(settings.app_migrations_dir):
+                for dialect in sorted(ddl_classes()):
+                    ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new)
+                    if last is None and ups[dialect]:
+                        ups[dialect].insert(0, initial_ops(dialect))
+        finally:
+            for message in dict.fromkeys(messages):  # the same warning from each dialect
+                click.secho(message, fg="yellow", err=True)
     return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs)
 
 

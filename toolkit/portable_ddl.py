@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from toolkit.portable_values import microseconds
+from toolkit.portable_values import microseconds, python_default, sql_literal
 from toolkit.sqlite_rebuild import marker
 
 if TYPE_CHECKING:
@@ -55,9 +55,10 @@ def ddl_classes() -> dict[str, type]:
     from aerich.ddl.postgres import PostgresDDL
     from aerich.ddl.sqlite import SqliteDDL
 
+    quoted = {"schema_generator_cls": _quoted_comments(PostgresDDL.schema_generator_cls)}
     return {
-        "mysql": type("PortableMysqlDDL", (_Fixes, MysqlDDL), {}),
-        "postgres": type("PortablePostgresDDL", (_Fixes, PostgresDDL), {}),
+        "mysql": type("PortableMysqlDDL", (_ServerFixes, _Fixes, MysqlDDL), {}),
+        "postgres": type("PortablePostgresDDL", (_ServerFixes, _Fixes, PostgresDDL), quoted),
         "sqlite": type("PortableSqliteDDL", (_Fixes, SqliteDDL), _sqlite_rebuild_markers()),
     }
 
@@ -111,6 +112,50 @@ class _Fixes(_DDLBase):
         pk = describe["pk_field"]
         types = pk["db_field_types"]
         return describe["table"], pk["db_column"], types.get(self.DIALECT) or types.get("")
+
+
+class _ServerFixes(_DDLBase):
+    """For PostgreSQL and MySQL."""
+
+    def add_column(self, model: Any, field_describe: dict[str, Any], is_pk: bool = False) -> str:
+        """Give the rows already there the new field's default, where Aerich leaves it out.
+
+        Aerich writes no DEFAULT for a TextField, JSONField or UUIDField, nor for a callable
+        such as `dict`: the NOT NULL column then fails on a table with rows (PostgreSQL), or
+        fills them with '' that the ORM can't read as JSON (MySQL, which allows no DEFAULT
+        on TEXT or JSON anyway). So: add the column nullable, set the default, then NOT NULL.
+        """
+        known, value = python_default(field_describe)
+        if not known or self._get_default(model, field_describe) not in ("", None):
+            return str(super().add_column(model, field_describe, is_pk))
+        quote = self.schema_generator.quote
+        table, column = model._meta.db_table, field_describe["db_column"]
+        ops = [
+            super().add_column(model, {**field_describe, "nullable": True}, is_pk),
+            f"UPDATE {quote(table)} SET {quote(column)} = {sql_literal(value, self.DIALECT)}",
+        ]
+        if not field_describe.get("nullable"):
+            not_null = self.alter_column_null if self.DIALECT == "postgres" else self.modify_column
+            ops.append(not_null(model, field_describe))
+        return ";\n".join(str(op).rstrip(";") for op in ops)
+
+
+def _quoted_comments(generator: Any) -> type:
+    """PostgreSQL's `COMMENT ON COLUMN user."x"`: Aerich hands Tortoise the bare table name,
+    which fails for a table whose name is a keyword (`user`). Quote it."""
+
+    def quoted(self: Any, table: str) -> str:
+        return table if table.startswith('"') else str(self.quote(table))
+
+    def column_comment(self: Any, table: str, column: str, comment: str) -> str:
+        return str(generator._column_comment_generator(self, quoted(self, table), column, comment))
+
+    def table_comment(self: Any, table: str, comment: str) -> str:
+        return str(generator._table_comment_generator(self, quoted(self, table), comment))
+
+    return type(generator.__name__, (generator,), {
+        "_column_comment_generator": column_comment, "_table_comment_generator": table_comment,
+    })
 
 
 def _live_model(model_name: str) -> Any:

@@ -8,7 +8,11 @@ statements to ship.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+from toolkit.errors import ToolkitError
 from toolkit.portable_values import Describe
 from toolkit.sqlite_rebuild import marked_table, noted_table, rebuild_reasons, rebuild_sql
 
@@ -18,10 +22,62 @@ Renames = dict[str, dict[str, str]]  # model name -> {old column: new column}
 # Identifiers are "quoted" (PostgreSQL, SQLite) or `quoted` (MySQL).
 _CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?["`](\w+)["`]')
 _DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?["`](\w+)["`]')
+_RENAME_TABLE = re.compile(r'^ALTER TABLE ["`](\w+)["`] RENAME TO ["`](\w+)["`]$')
 _DROP_INDEX = re.compile(r"^ALTER TABLE `(\w+)` DROP INDEX `\w+`")
 _ADD_INDEX = re.compile(r"^ALTER TABLE `(\w+)` ADD (?:UNIQUE )?INDEX ")
 _SQLITE_TABLE_OP = re.compile(r'^ALTER TABLE "(\w+)" (?!RENAME )')
 _SQLITE_INDEX_ON = re.compile(r'^CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"\w+" ON "(\w+)"')
+# What a primary key is, as opposed to what it is called: Aerich's SQL for a change of
+# these fails on every database (a type it can't convert, AUTO_INCREMENT dropped on MySQL,
+# foreign keys of other tables left with the old type). Types are compared per dialect we
+# write, so a Tortoise upgrade that adds another dialect's type is no change.
+_DIALECTS = ("mysql", "postgres", "sqlite")
+
+
+def _pk_shape(pk: Describe) -> tuple[Any, ...]:
+    types = pk.get("db_field_types") or {}
+    return (pk.get("field_type"), bool(pk.get("generated")), *(types.get(d) or types.get("") for d in _DIALECTS))
+
+
+def refuse_primary_key_changes(old: Models, new: Models) -> None:
+    for name in sorted(old.keys() & new.keys()):
+        before, after = old[name]["pk_field"], new[name]["pk_field"]
+        if _pk_shape(before) != _pk_shape(after):
+            what = f"{before['name']} {before['field_type']} -> {after['name']} {after['field_type']}"
+            raise ToolkitError(
+                f"{name.split('.')[-1]} changes its primary key ({what}), which toolkit can't "
+                "migrate; keep the old primary key, or write this migration by hand (new "
+                "table, copy the rows, re-point the foreign keys)"
+            )
+
+
+@contextmanager
+def aerich_messages(into: list[str]) -> Iterator[None]:
+    """Collect what Aerich's differ prints instead of printing it.
+
+    The differ runs once per dialect, so each of its warnings would show three times;
+    the caller prints each once.
+    """
+    import aerich.migrate as differ
+
+    names = vars(differ)  # the differ looks `click` up in its module
+    real = names["click"]
+
+    class Collect:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        @staticmethod
+        def secho(message: object = None, *_: Any, **__: Any) -> None:
+            into.append(str(message))
+
+        echo = secho
+
+    names["click"] = Collect()
+    try:
+        yield
+    finally:
+        names["click"] = real
 
 
 def column_renames(renamed_fields: dict[str, dict[str, str]], old: Models, new: Models) -> Renames:
@@ -80,6 +136,67 @@ def index_drops_after_adds(ops: list[str]) -> list[str]:
     return out
 
 
+def _link_tables(model: Describe) -> dict[str, Describe]:
+    """The many-to-many fields this model declares (not the other side's), by name."""
+    return {f["name"]: f for f in model.get("m2m_fields", []) if not f.get("_generated")}
+
+
+def link_table_renames(ddl: Any, old: Models, new: Models) -> tuple[list[str], list[str], set[str]]:
+    """Rename the link tables (and key columns) that follow a renamed model table.
+
+    A link table is named after its model's table and its key column too
+    ("tags_items"."tags_id"), so renaming the table changes both in the models; Aerich
+    renames only the model's table, or, when the model has several such fields, drops
+    the link table and creates an empty one. Returns the renames of the upgrade and of the
+    downgrade, and the link tables whose DROP / CREATE they replace.
+    """
+    tables = {m["table"] for m in [*old.values(), *new.values()]}
+    ups: list[str] = []
+    downs: list[str] = []
+    replaced: set[str] = set()
+
+    def rename_table(a: str, b: str) -> str:
+        return str(ddl._RENAME_TABLE_TEMPLATE.format(table_name=a, old_table_name=a, new_table_name=b))
+
+    def rename_column(table: str, a: str, b: str) -> str:
+        return str(ddl._RENAME_COLUMN_TEMPLATE.format(table_name=table, old_column_name=a, new_column_name=b))
+
+    for name in sorted(old.keys() & new.keys()):
+        before = _link_tables(old[name])
+        for field_name, after in _link_tables(new[name]).items():
+            was = before.get(field_name)
+            if was is None or {was["through"], after["through"]} & tables:
+                continue  # a new field, or a through model Aerich migrates as a model
+            if was["through"] != after["through"]:
+                ups.append(rename_table(was["through"], after["through"]))
+                downs.insert(0, rename_table(after["through"], was["through"]))
+                replaced |= {was["through"], after["through"]}
+            for key in ("backward_key", "forward_key"):
+                if was[key] != after[key]:
+                    ups.append(rename_column(after["through"], was[key], after[key]))
+                    downs.insert(0, rename_column(after["through"], after[key], was[key]))
+    return ups, downs, replaced
+
+
+def renames_in_place(ops: list[str], link_renames: list[str], replaced: set[str], upgrade: bool) -> list[str]:
+    """Table renames where the other statements expect them.
+
+    Aerich names every table as the models name it now, in the downgrade too: the upgrade
+    must rename first (MySQL dropped a unique column's index under the new name before the
+    rename), the downgrade last (it renamed first, then altered the table by its new name).
+    """
+
+    def replaced_link(op: str) -> bool:
+        m = _DROP.match(op) or _CREATE.match(op)
+        return bool(m and m.group(1) in replaced)
+
+    renames = [op for op in ops if _RENAME_TABLE.match(op.strip())]
+    rest = [op for op in ops if op not in renames and not replaced_link(op.strip())]
+    if upgrade:
+        return [*renames, *link_renames, *rest]
+    return [*rest, *link_renames, *renames]
+
+
 def sqlite_rebuilds(ops: list[str], before: Models, after: Models, renames: Renames, upgrade: bool) -> list[str]:
     """Replace every change to a table SQLite can't ALTER by one rebuild of that table.
 
@@ -113,9 +230,14 @@ def sqlite_rebuilds(ops: list[str], before: Models, after: Models, renames: Rena
 
 def ship(dialect: str, up: list[str], down: list[str], old: Models, new: Models, renames: Renames) -> tuple[list[str], list[str]]:
     """The upgrade and downgrade statements of `dialect`, from what Aerich wrote."""
+    from toolkit.portable_ddl import ddl_for
+
     up, down = drops_after_dependents(up, down), drops_after_dependents(down, up)
     if dialect == "mysql":
         up, down = index_drops_after_adds(up), index_drops_after_adds(down)
+    link_ups, link_downs, replaced = link_table_renames(ddl_for(dialect), old, new)
+    up = renames_in_place(up, link_ups, replaced, upgrade=True)
+    down = renames_in_place(down, link_downs, replaced, upgrade=False)
     if dialect == "sqlite":
         up = sqlite_rebuilds(up, old, new, renames, upgrade=True)
         down = sqlite_rebuilds(down, new, old, renames, upgrade=False)
