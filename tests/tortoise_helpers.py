@@ -201,3 +201,17 @@ async def tortoise_pending(project: TortoiseProject, url: str) -> list[str]:
     finally:
         await Tortoise.close_connections()
     return [line[2:] for line in lines if line.startswith("+ ")]
+
+
+async def tortoise_changes(project: TortoiseProject) -> list[str]:
+    """The migrations `tortoise makemigrations` would write now (their names)."""
+    from tortoise import Tortoise
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = project.tortoise_config(f"sqlite://{project.root / 'unused.sqlite3'}")
+    await Tortoise.init(config=config, init_connections=False)
+    try:
+        writers = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
+    finally:
+        await Tortoise.close_connections()
+    return [w.name for w in writers]
