@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -82,24 +82,34 @@ async def orm(settings: Settings, url: str | None = None) -> AsyncIterator[None]
 
     Closing matters: a Tortoise/aiosqlite program that forgets to close hangs at exit.
     """
+    async with initialised(settings, Tortoise.init(config=tortoise_config(settings, url)), Tortoise.close_connections):
+        yield
+
+
+@asynccontextmanager
+async def initialised(
+    settings: Settings, start: Awaitable[Any], close: Callable[[], Awaitable[Any]]
+) -> AsyncIterator[None]:
+    """Run `start` (Tortoise's init, or Aerich's, which calls it), explaining a model module
+    that can't load in one line; `close` runs on the way out, whatever happened."""
     try:
-        await Tortoise.init(config=tortoise_config(settings, url))
+        await start
     except (ConfigurationError, ImportError, SyntaxError) as exc:
-        await Tortoise.close_connections()
+        await close()
         raise explain_config_error(exc, settings) from None
     except Exception:
-        await Tortoise.close_connections()
+        await close()
         failure = import_failure(settings)  # a model module that raised while importing
         if failure is not None:
             raise failure from None
         raise
     except BaseException:
-        await Tortoise.close_connections()
+        await close()
         raise
     try:
         yield
     finally:
-        await Tortoise.close_connections()
+        await close()
 
 
 def app_models(settings: Settings) -> list[type[Model]]:

@@ -81,30 +81,13 @@ class AerichEngine(Engine):
 async def _aerich_command(settings: Settings) -> AsyncIterator[Any]:
     """Aerich's `Command`, entered: Tortoise initialised for the app, closed on the way out."""
     from aerich import Command
-    from tortoise.exceptions import ConfigurationError
 
-    from toolkit.db import explain_config_error, import_failure, tortoise_config
+    from toolkit.db import initialised, tortoise_config
 
     command = Command(
         tortoise_config=tortoise_config(settings),
         app=settings.app,
         location=str(settings.migrations_dir),
     )
-    try:
-        await command.__aenter__()
-    except (ConfigurationError, ImportError, SyntaxError) as exc:
-        await command.aclose()
-        raise explain_config_error(exc, settings) from None
-    except Exception:
-        await command.aclose()
-        failure = import_failure(settings)  # a model module that raised while importing
-        if failure is not None:
-            raise failure from None
-        raise
-    except BaseException:
-        await command.aclose()
-        raise
-    try:
+    async with initialised(settings, command.__aenter__(), command.aclose):
         yield command
-    finally:
-        await command.aclose()
