@@ -1,0 +1,88 @@
+"""New migration files that aren't model diffs: an empty data migration, ready to fill in.
+
+A data migration is an ordinary Aerich file (so `aerich upgrade` runs it too): per-dialect
+SQL slots, plus `forwards(db)` / `backwards(db)` hooks that toolkit's runner calls with the
+connection of the migration's own transaction, so the hook's queries, the SQL and the
+version row commit together or not at all. It carries the previous file's MODELS_STATE
+unchanged: the models didn't change, so `check` and the next `makemigrations` accept it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+from toolkit.errors import ToolkitError, UsageError
+from toolkit.migrations.files import migration_files
+from toolkit.settings import Settings
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_STATE = re.compile(r"^MODELS_STATE = \(.*?^\)", re.S | re.M)
+
+DATA_TEMPLATE = '''"""Migration {number}: {name} (a data migration).
+
+Written by `toolkit makemigrations --empty`. `forwards(db)` runs first, inside the
+migration's transaction (`db` is its connection: `await db.execute_query(...)`, or the ORM
+with `using_db=db`); then the SQL for the database's dialect runs in the same transaction.
+`toolkit rollback` runs `backwards(db)`, then DOWNGRADE. On MySQL, DDL commits by itself:
+keep DDL out of data migrations there.
+"""
+
+from tortoise import BaseDBAsyncClient
+
+RUN_IN_TRANSACTION = True
+
+UPGRADE = {{
+    "mysql": "",
+    "postgres": "",
+    "sqlite": "",
+}}
+
+DOWNGRADE = {{
+    "mysql": "",
+    "postgres": "",
+    "sqlite": "",
+}}
+
+
+async def forwards(db: BaseDBAsyncClient) -> None:
+    """Change the data here."""
+
+
+async def backwards(db: BaseDBAsyncClient) -> None:
+    """Undo `forwards` here, so `toolkit rollback` can revert this migration."""
+
+
+async def upgrade(db: BaseDBAsyncClient) -> str:
+    await forwards(db)
+    return UPGRADE.get(db.capabilities.dialect, "") or "-- data migration: forwards() only"
+
+
+async def downgrade(db: BaseDBAsyncClient) -> str:
+    await backwards(db)
+    return DOWNGRADE.get(db.capabilities.dialect, "") or "-- data migration: backwards() only"
+
+
+{models_state}
+'''
+
+
+def write_data_migration(settings: Settings, name: str) -> Path:
+    """Write the next migration file as an empty data migration; its path."""
+    if not _NAME.match(name):
+        raise UsageError(f"--name {name!r} may hold only letters, digits and underscores")
+    files = migration_files(settings, required=False)
+    if not files:
+        raise ToolkitError(
+            "there is no migration yet to build a data migration on; run `toolkit makemigrations` "
+            "first, for the models"
+        )
+    last = settings.app_migrations_dir / files[-1]
+    state = _STATE.search(last.read_text(encoding="utf-8"))
+    if state is None:
+        raise ToolkitError(f"{last} has no MODELS_STATE; run `aerich fix-migrations` on it, then try again")
+    number = int(files[-1].split("_", 1)[0]) + 1
+    path = settings.app_migrations_dir / f"{number}_{datetime.now():%Y%m%d%H%M%S}_{name}.py"
+    path.write_text(DATA_TEMPLATE.format(number=number, name=name, models_state=state.group(0)), encoding="utf-8")
+    return path
