@@ -206,3 +206,21 @@ def test_the_applied_state_is_described_as_aerich_describes_it_so_drift_works(tm
         "models.Author": "author", "models.Book": "book", "tortoise_migrations": "tortoise_migrations",
     }
     assert found == ['column "author"."bio" is missing']
+
+
+def test_a_run_sql_that_commits_by_itself_is_refused_before_it_runs(tmp_path: Path) -> None:
+    commits = textwrap.dedent('''
+        from tortoise import migrations
+        from tortoise.migrations import operations as ops
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("models", "0001_initial")]
+            operations = [ops.RunSQL("INSERT INTO author (name) VALUES ('early'); COMMIT;", reverse_sql="")]
+    ''')
+    shop = tortoise_project(tmp_path / "p", ("0001_initial.py", INITIAL), ("0002_commits.py", commits))
+    with pytest.raises(MigrationFailed, match="0002_commits.py runs `COMMIT` itself.*Set `atomic = False`"):
+        asyncio.run(core.migrate(shop.settings()))
+    db = target_for("sqlite", shop, None)
+    assert db.query("SELECT count(*) FROM author") == [(0,)]
+    assert [r[0] for r in db.query("SELECT name FROM tortoise_migrations")] == ["0001_initial"]

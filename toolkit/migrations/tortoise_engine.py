@@ -40,6 +40,7 @@ from toolkit.migrations.tortoise_plan import (
     editor_for,
     orm,
     refuse_irreversible,
+    refuse_transaction_control,
     script,
 )
 from toolkit.settings import Settings
@@ -118,6 +119,7 @@ class TortoiseSession(EngineSession):
             if not migration.atomic:
                 return await self._loose(name, migration, state, direction)
             if self.step.backend.transactional_ddl:
+                refuse_transaction_control(self.step.settings, migration, name, self.step.backend.dialect)
                 return await self._atomic(name, migration, state, direction)
             return await self._pinned(name, migration, state, direction)
         finally:

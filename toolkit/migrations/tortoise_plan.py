@@ -177,6 +177,28 @@ def refuse_irreversible(settings: Settings, migration: Migration, name: str) -> 
         )
 
 
+def refuse_transaction_control(settings: Settings, migration: Migration, name: str, dialect: str) -> None:
+    """A RunSQL that commits or begins by itself would end the transaction toolkit opens for
+    the migration, and its record would no longer commit with it."""
+    from tortoise.migrations.operations import RunSQL
+
+    from toolkit.migrations.statements import split, transaction_control
+
+    for op in migration.operations:
+        if not isinstance(op, RunSQL):
+            continue
+        for sql in (op.sql, op.reverse_sql):
+            scripts = sql if isinstance(sql, (list, tuple)) else [sql]
+            texts = [s[0] if isinstance(s, (list, tuple)) else s for s in scripts]
+            control = transaction_control([st for t in texts if t for st in split(str(t), dialect)])
+            if control is not None:
+                raise MigrationFailed(
+                    f"{display(settings, name)} runs `{control}` itself, inside the transaction "
+                    "toolkit opens for it; nothing of it was kept. Set `atomic = False` on its "
+                    "Migration to run it as written, outside a transaction"
+                )
+
+
 def editor_for(client: BaseDBAsyncClient, *, atomic: bool = True, collect: bool = False) -> BaseSchemaEditor:
     """Tortoise's schema editor for the client's database, as its executor picks one."""
     from tortoise.migrations import schema_editor as editors
