@@ -43,7 +43,7 @@ def test_the_wheel_ships_py_typed_and_both_entry_points(wheel: Path) -> None:
         names = set(zf.namelist())
         entry_points = next(zf.read(n).decode() for n in names if n.endswith("entry_points.txt"))
     assert "toolkit/py.typed" in names
-    assert {"toolkit/cli.py", "toolkit/pytest_plugin.py", "toolkit/seed/run.py", "toolkit/backends/postgres.py"} <= names
+    assert {"toolkit/cli/__init__.py", "toolkit/pytest_plugin.py", "toolkit/seed/run.py", "toolkit/backends/postgres.py"} <= names
     assert "toolkit = toolkit.cli:main" in entry_points
     assert "[pytest11]\ntoolkit = toolkit.pytest_plugin" in entry_points
 

@@ -1,0 +1,132 @@
+"""The migration commands: migrate, makemigrations, rollback, status, check, and wait.
+
+Each one resolves the settings, runs one core function through `run_core` and hands its
+report to `output`. The core is imported inside the commands, so `--help` doesn't load it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from toolkit.cli import output
+from toolkit.cli.options import lock_timeout as lock_timeout_option
+from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run_core, say
+
+
+@click.command()
+@lock_timeout_option
+@click.option(
+    "--dry-run",
+    "--sql",
+    "dry_run",
+    is_flag=True,
+    help="Print the SQL of each pending migration for this database, in order; change nothing.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON object: env, database_url, dialect, and applied (or, with --dry-run, pending: [{name, sql}]).",
+)
+@click.pass_context
+def migrate(ctx: click.Context, lock_timeout: float, dry_run: bool, as_json: bool) -> None:
+    """Apply every pending migration (each in its own transaction), under the migration lock."""
+    from toolkit import migrate as core
+
+    settings = resolve_settings(ctx)
+    if dry_run:
+        plan = run_core(lambda: core.dry_run(settings))
+        output.print_dry_run(settings, plan, as_json)
+        return
+    report = run_core(lambda: core.migrate(settings, lock_timeout=lock_timeout, progress=lambda m: say(ctx, m)))
+    output.print_migrate(settings, report, as_json)
+
+
+@click.command()
+@click.option("--name", metavar="NAME", help="Label for the migration file (letters, digits, _).")
+@click.pass_context
+def makemigrations(ctx: click.Context, name: str | None) -> None:
+    """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
+    from toolkit.makemigrations import makemigrations as core
+
+    settings = resolve_settings(ctx)
+    report = run_core(lambda: core(settings, name))
+    output.print_makemigrations(settings, report)
+
+
+@click.command()
+@click.option("--steps", type=int, metavar="N", help="Revert the last N applied migrations.")
+@click.option("--to", "to", metavar="VERSION", help="Revert every migration applied after VERSION (number or name; 'zero' for all).")
+@lock_timeout_option
+@click.option("--force", is_flag=True, help="Roll back even a protected environment, or a database another environment migrated.")
+@click.pass_context
+def rollback(ctx: click.Context, steps: int | None, to: str | None, lock_timeout: float, force: bool) -> None:
+    """Revert applied migrations; the default is the last one."""
+    from toolkit import migrate as core
+
+    settings = resolve_settings(ctx)
+    report = run_core(
+        lambda: core.rollback(
+            settings, steps=steps, to=to, lock_timeout=lock_timeout,
+            progress=lambda m: say(ctx, m), force=force, confirm=confirm_on_terminal(),
+        )
+    )
+    output.print_rollback(report)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, applied, pending, missing_files, up_to_date.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when migrations are pending.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool, exit_code: bool) -> None:
+    """Show the environment, the database and the applied and pending migrations."""
+    from toolkit import migrate as core
+
+    settings = resolve_settings(ctx)
+    report = run_core(lambda: core.status(settings))
+    output.print_status(report, as_json)
+    if exit_code and report.pending:
+        sys.exit(1)
+
+
+@click.command()
+@click.option(
+    "--no-database",
+    is_flag=True,
+    help="Only compare the models with the migration files; don't connect to the database.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, in_sync, model_changes, pending.")
+@click.pass_context
+def check(ctx: click.Context, no_database: bool, as_json: bool) -> None:
+    """Exit 1 if the models have changes no migration holds, or migrations are pending (for CI)."""
+    from toolkit.check import check as core
+
+    settings = resolve_settings(ctx)
+    report = run_core(lambda: core(settings, database=not no_database))
+    output.print_check(report, as_json)
+    if not report.in_sync:
+        sys.exit(1)
+
+
+@click.command()
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up after SECONDS (default: the global --wait, else 60).",
+)
+@click.pass_context
+def wait(ctx: click.Context, timeout: float | None) -> None:
+    """Wait until the database accepts connections, retrying with backoff."""
+    from toolkit.wait import DEFAULT_WAIT, wait_for_database
+
+    settings = resolve_settings(ctx)
+    seconds = timeout if timeout is not None else root_obj(ctx).get("wait")
+    seconds = DEFAULT_WAIT if seconds is None else seconds
+    report = run_core(lambda: wait_for_database(settings, seconds, progress=lambda m: say(ctx, m)), wait=False)
+    output.print_wait(report)
+
+
+COMMANDS = [migrate, makemigrations, rollback, status, check, wait]

@@ -1,0 +1,274 @@
+"""Everything the commands print: each core report as text or as JSON, and the progress bar.
+
+Reports are only read here; the core types are imported for type checking alone, so that
+`--help` loads none of the core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from toolkit.bootstrap import BootstrapReport
+    from toolkit.check import CheckReport
+    from toolkit.makemigrations import MakeMigrationsReport
+    from toolkit.migrate import DryRunReport, MigrateReport, RollbackReport, StatusReport
+    from toolkit.seed.run import Progress, SeedReport
+    from toolkit.settings import Settings
+    from toolkit.wait import WaitReport
+
+
+def _json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def _where(settings: Settings) -> str:
+    return f"{settings.env} ({settings.masked_url})"
+
+
+def _names(files: list[str]) -> list[str]:
+    return [f.removesuffix(".py") for f in files]
+
+
+# --- migrations -----------------------------------------------------------------------
+
+
+def print_dry_run(settings: Settings, plan: DryRunReport, as_json: bool) -> None:
+    if as_json:
+        pending = [{"name": p.name, "sql": p.sql} for p in plan.pending]
+        head = {"env": plan.env, "database_url": plan.url, "dialect": plan.dialect}
+        _json({**head, "pending": pending})
+        return
+    if not plan.pending:
+        click.echo(f"-- Nothing to migrate: {settings.env} ({plan.url}) is up to date.")
+    for p in plan.pending:
+        click.echo(f"-- Migration {p.name} ({plan.dialect})\n{p.sql}\n")
+
+
+def print_migrate(settings: Settings, report: MigrateReport, as_json: bool) -> None:
+    if as_json:
+        _json(
+            {
+                "env": settings.env,
+                "database_url": settings.masked_url,
+                "dialect": settings.dialect,
+                "applied": _names(report.applied),
+            }
+        )
+        return
+    if not report.applied:
+        click.echo(f"Nothing to migrate: {_where(settings)} is up to date.")
+        return
+    for name in report.applied:
+        click.echo(f"Applied {name}")
+    click.echo(f"Migrated {_where(settings)}: {len(report.applied)} migration(s) applied.")
+
+
+def print_makemigrations(settings: Settings, report: MakeMigrationsReport) -> None:
+    if report.path is None:
+        click.echo("No changes: the models match the last migration.")
+        return
+    rel = os.path.relpath(report.path, settings.project_root)
+    click.echo(f"Wrote {rel} ({', '.join(sorted(report.upgrade))})")
+
+
+def print_rollback(report: RollbackReport) -> None:
+    if not report.reverted:
+        click.echo("Nothing to roll back.")
+        return
+    for name in report.reverted:
+        click.echo(f"Reverted {name}")
+
+
+def print_status(report: StatusReport, as_json: bool) -> None:
+    if as_json:
+        _json(
+            {
+                "env": report.env,
+                "database_url": report.url,
+                "applied": _names(report.applied),
+                "pending": _names(report.pending),
+                "missing_files": _names(report.missing),
+                "up_to_date": not report.pending,
+            }
+        )
+        return
+    click.echo(f"Environment: {report.env}")
+    click.echo(f"Database:    {report.url}")
+    click.echo(f"Applied ({len(report.applied)}):")
+    for name in _names(report.applied):
+        click.echo(f"  [x] {name}")
+    click.echo(f"Pending ({len(report.pending)}):")
+    for name in _names(report.pending):
+        click.echo(f"  [ ] {name}")
+    for name in _names(report.missing):
+        click.echo(f"  [?] {name} (applied, but its file is missing)")
+
+
+def print_check(report: CheckReport, as_json: bool) -> None:
+    if as_json:
+        _json(
+            {
+                "env": report.env,
+                "database_url": report.url,
+                "dialect": report.dialect,
+                "in_sync": report.in_sync,
+                "model_changes": report.model_changes,
+                "pending": report.pending if report.database_checked else None,
+            }
+        )
+        return
+    if report.model_changes:
+        click.echo(f"Model changes that no migration holds ({len(report.model_changes)}); run `toolkit makemigrations`:")
+        for op in report.model_changes:
+            click.echo("  " + " ".join(op.split()))
+    if report.pending:
+        click.echo(f"Pending migrations on {report.env} ({report.url}) ({len(report.pending)}); run `toolkit migrate`:")
+        for name in report.pending:
+            click.echo(f"  [ ] {name}")
+    if report.in_sync:
+        if report.database_checked:
+            click.echo(f"In sync: the models, the migrations and {report.env} ({report.url}) are up to date.")
+        else:
+            click.echo("In sync: the migrations hold every model change.")
+
+
+def print_wait(report: WaitReport) -> None:
+    click.echo(f"{report.label} at {report.where} is reachable (after {report.attempts} attempt(s)).")
+
+
+# --- seeding --------------------------------------------------------------------------
+
+
+class ProgressLine:
+    """rows, rows/s and ETA on one terminal line; nothing when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.last < 0.1 and p.done < p.total:
+            return
+        self.last = now
+        rate = p.done / max(now - self.started, 1e-9)
+        eta = (p.total - p.done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * p.done / max(p.total, 1))
+        bar = "#" * filled + "-" * (width - filled)
+        click.echo(
+            f"\r{p.table} [{bar}] {p.done:,}/{p.total:,} rows  {rate:,.0f} rows/s  ETA {eta:4.1f}s",
+            err=True,
+            nl=False,
+        )
+        if p.done >= p.total:
+            click.echo("", err=True)
+            self.started = time.perf_counter()
+
+
+def print_seed_json(settings: Settings, report: SeedReport) -> None:
+    _json(_seed_json(settings, report))
+
+
+def _seed_json(settings: Settings, report: SeedReport) -> dict[str, Any]:
+    return {
+        "env": settings.env,
+        "database_url": settings.masked_url,
+        "seed": report.seed,
+        "locale": report.locale,
+        "shard": f"{report.shard[0]}/{report.shard[1]}",
+        "rows": report.rows,
+        "seconds": round(report.seconds, 3),
+        "rows_per_second": round(report.rows_per_second, 1),
+        "nothing_to_resume": report.nothing_to_resume,
+        "dry_run": report.dry_run,
+        "skipped": report.skipped,
+        "plan": [
+            {
+                "model": p.model,
+                "table": p.table,
+                "rows": p.rows,
+                "auto": p.auto,
+                "link": p.link,
+                "reasons": list(p.reasons),
+                "deferred": list(p.deferred),
+            }
+            for p in report.plan
+        ],
+        "tables": [
+            {
+                "model": t.model,
+                "table": t.table,
+                "rows": t.rows,
+                "run_id": t.run_id,
+                "first_index": t.first_index,
+                "resumed": t.resumed,
+            }
+            for t in report.tables
+        ],
+        **({"samples": report.samples} if report.dry_run else {}),
+    }
+
+
+def print_seed(report: SeedReport) -> None:
+    if report.nothing_to_resume:
+        click.echo("Nothing to resume: every seed run on this database is complete.")
+        return
+    if report.dry_run:
+        _print_seed_dry_run(report)
+        return
+    for p in report.auto_seeded:
+        click.echo(f"Seeding {p.model} first: {'; '.join(p.reasons)} ({p.rows} rows)")
+    for p in report.capped:
+        click.echo(f"Fewer {p.model} rows than asked: {'; '.join(p.reasons)}")
+    for model in report.skipped:
+        click.echo(f"No {model} rows added: every pair of rows it links already exists")
+    tables = ", ".join(f"{t.rows} into {t.table}" for t in report.tables) or "0"
+    click.echo(
+        f"Seeded {report.rows} rows ({tables}) in {report.seconds:.2f}s, "
+        f"{report.rows_per_second:,.0f} rows/s (seed {report.seed})"
+    )
+
+
+def _print_seed_dry_run(report: SeedReport) -> None:
+    click.echo(f"Dry run (seed {report.seed}): nothing was written. The plan, in load order:")
+    for line in _plan_lines(report):
+        click.echo(f"  {line}")
+    for model, rows in report.samples.items():
+        click.echo(f"Sample rows of {model}:")
+        for row in rows:
+            click.echo("  " + json.dumps(row, ensure_ascii=False, default=str))
+
+
+def _plan_lines(report: SeedReport) -> list[str]:
+    lines = []
+    for i, p in enumerate(report.plan, 1):
+        notes = list(p.reasons) + ([f"{', '.join(p.deferred)} filled after loading"] if p.deferred else [])
+        tag = " [auto]" if p.auto and not p.link else ""
+        tail = f" ({'; '.join(notes)})" if notes else ""
+        lines.append(f"{i}. {p.model} -> {p.table}: {p.rows} {'links' if p.link else 'rows'}{tag}{tail}")
+    return lines
+
+
+def print_bootstrap(settings: Settings, report: BootstrapReport) -> None:
+    if report.dropped:
+        click.echo(f"Dropped {len(report.dropped)} table(s): {', '.join(report.dropped)}")
+    for name in report.migrated.applied:
+        click.echo(f"Applied {name}")
+    if report.migrated.applied:
+        click.echo(f"Migrated {_where(settings)}: {len(report.migrated.applied)} migration(s) applied.")
+    else:
+        click.echo(f"Nothing to migrate: {_where(settings)} is up to date.")
+    if report.seeded is not None:
+        print_seed(report.seeded)
+    else:
+        click.echo(f"Not seeding: {report.skipped}.")
