@@ -173,3 +173,30 @@ def test_a_database_migrated_by_tortoise_is_current_for_toolkit_and_the_reverse(
 
     asyncio.run(core.rollback(settings, to="zero", force=True))
     assert asyncio.run(tortoise_pending(shop, db.url)) == ["models.0001_initial", "models.0002_widen"]
+
+
+def test_a_held_table_lock_fails_the_migration_after_the_lock_wait_naming_the_blocker(
+    shop: TortoiseProject, pg_url: str
+) -> None:
+    import asyncpg
+
+    from toolkit.errors import MigrationFailed
+
+    settings = shop.settings({"DATABASE_URL": pg_url})
+
+    async def go() -> str:
+        await core.migrate(settings, to="0001")
+        holder = await asyncpg.connect(pg_url)
+        try:
+            async with holder.transaction():
+                await holder.execute("SELECT count(*) FROM author")
+                with pytest.raises(MigrationFailed) as failed:
+                    await core.migrate(settings, lock_wait=0.5)
+        finally:
+            await holder.close()
+        return str(failed.value)
+
+    message = asyncio.run(go())
+    assert 'waited longer than the lock wait for a lock on table "author", held by pid' in message
+    assert "(SELECT count(*) FROM author); it was rolled back and is still pending" in message
+    assert _recorded(target_for("postgres", shop, pg_url)) == ["0001_initial"]
