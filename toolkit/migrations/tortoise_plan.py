@@ -62,27 +62,14 @@ async def orm(settings: Settings, *, connect: bool = True) -> AsyncIterator[str]
     """Tortoise initialised for the app (connections closed on the way out); yields the
     connection name. `connect=False`: the models only, no database client."""
     from tortoise import Tortoise
-    from tortoise.exceptions import ConfigurationError
 
-    from toolkit.db import explain_config_error, import_failure
+    from toolkit.db import initialised
 
     config = tortoise_config(settings)
     config["apps"][settings.app].pop("migrations", None)  # files are loaded by path, not by Tortoise
-    try:
-        await Tortoise.init(config=config, init_connections=connect)
-    except (ConfigurationError, ImportError, SyntaxError) as exc:
-        await Tortoise.close_connections()
-        raise explain_config_error(exc, settings) from None
-    except Exception:
-        await Tortoise.close_connections()
-        failure = import_failure(settings)
-        if failure is not None:
-            raise failure from None
-        raise
-    try:
+    start = Tortoise.init(config=config, init_connections=connect)
+    async with initialised(settings, start, Tortoise.close_connections):
         yield next(iter(config["connections"]))
-    finally:
-        await Tortoise.close_connections()
 
 
 def load_migration(settings: Settings, name: str) -> Migration:
