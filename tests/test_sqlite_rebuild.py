@@ -288,7 +288,7 @@ class Profile(Model):
 
 
 def test_the_create_table_from_a_description_is_the_one_tortoise_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from toolkit.sqlite_rebuild import create_table_sql
+    from toolkit.migrations.sqlite_rebuild import create_table_sql
 
     (tmp_path / "rebuild_shapes.py").write_text(SHAPES)
     monkeypatch.syspath_prepend(str(tmp_path))

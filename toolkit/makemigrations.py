@@ -11,19 +11,17 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.portable_ddl import offline_client
 from toolkit.settings import Settings
-
-__all__ = ["MakeMigrationsReport", "diff", "makemigrations", "offline_client"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -74,6 +72,8 @@ class MakeMigrationsReport:
     path: Path | None  # None: the models match the last migration
     upgrade: dict[str, list[str]]
     downgrade: dict[str, list[str]]
+    # What Aerich's differ warned about, each once (it runs once per dialect).
+    warnings: list[str] = field(default_factory=list)
 
 
 def _last_migration(settings: Settings) -> tuple[int, Path] | None:
@@ -107,8 +107,9 @@ def _diff_for_dialect(
     """Aerich's upgrade and downgrade statements for `dialect`, as we ship them."""
     from aerich.migrate import Migrate
 
-    from toolkit.portable_ddl import ddl_classes, offline_client
-    from toolkit.portable_ops import column_renames, refuse_primary_key_changes, ship
+    from toolkit.backends import offline_client
+    from toolkit.migrations.portable_ddl import ddl_classes
+    from toolkit.migrations.portable_ops import column_renames, refuse_primary_key_changes, ship
 
     # Aerich's differ keeps its state on the class; give each dialect a clean slate.
     ddl_cls = ddl_classes()[dialect]
@@ -196,6 +197,8 @@ def _self_references_allowed(migrate: Any) -> Iterator[None]:
 
 def _upgrade_sql(path: Path, dialect: str) -> str:
     """The upgrade SQL a migration file holds for `dialect`, without a database."""
+    from toolkit.backends import offline_client
+
     spec = importlib.util.spec_from_file_location(f"_toolkit_sql_{path.stem}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -269,12 +272,11 @@ def _diff_or_refusal(dialect: str, app: str, old: dict[str, Any], new: dict[str,
 
 async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], MakeMigrationsReport]:
     """Compare the models with the last migration's state, per dialect. Writes nothing."""
-    import click
     from aerich.utils import get_models_describe
 
     from toolkit.db import orm
-    from toolkit.portable_ddl import ddl_classes, initial_ops
-    from toolkit.portable_ops import aerich_messages
+    from toolkit.migrations.portable_ddl import ddl_classes, initial_ops
+    from toolkit.migrations.portable_ops import aerich_messages
 
     last = _last_migration(settings)
     old = _models_state_of(last[1]) if last else {}
@@ -292,9 +294,11 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
                     if last is None and ups[dialect]:
                         ups[dialect].insert(0, initial_ops(dialect))
         finally:
-            for message in dict.fromkeys(messages):  # the same warning from each dialect
-                click.secho(message, fg="yellow", err=True)
-    return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs)
+            warnings = list(dict.fromkeys(messages))  # the same warning from each dialect
+            # Aerich printed these itself, to the terminal; they still go there, once each.
+            for message in warnings:
+                print(message, file=sys.stderr)
+    return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs, warnings=warnings)
 
 
 async def makemigrations(settings: Settings, name: str | None = None) -> MakeMigrationsReport:
@@ -321,4 +325,4 @@ async def makemigrations(settings: Settings, name: str | None = None) -> MakeMig
     )
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return MakeMigrationsReport(path=path, upgrade=upgrade, downgrade=report.downgrade)
+    return MakeMigrationsReport(path=path, upgrade=upgrade, downgrade=report.downgrade, warnings=report.warnings)

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
-from toolkit.portable_values import Describe, python_default, sql_literal
+from toolkit.migrations.portable_values import Describe, python_default, sql_literal
 
 _NOT_SET = "__NOT_SET__"
 _MARK = re.compile(r'^-- SQLite rebuilds "(\w+)"')
@@ -48,11 +48,11 @@ def noted_table(op: str) -> str | None:
 
 
 def _generator() -> Any:
-    from tortoise.backends.sqlite.client import SqliteClient
     from tortoise.backends.sqlite.schema_generator import SqliteSchemaGenerator
 
-    client = SqliteClient(file_path=":memory:", connection_name="toolkit_offline_sqlite")
-    return SqliteSchemaGenerator(client)
+    from toolkit.backends import offline_client
+
+    return SqliteSchemaGenerator(offline_client("sqlite"))
 
 
 def column_type(field: Describe) -> str:

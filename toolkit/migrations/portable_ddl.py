@@ -10,39 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from toolkit.portable_values import microseconds, python_default, sql_literal
-from toolkit.sqlite_rebuild import marker
+from toolkit.backends import offline_client
+from toolkit.migrations.portable_values import microseconds, python_default, sql_literal
+from toolkit.migrations.sqlite_rebuild import marker
 
 if TYPE_CHECKING:
     from aerich.ddl import BaseDDL as _DDLBase
 else:
     _DDLBase = object  # Aerich is imported only when a migration is made
-
-
-def offline_clients() -> dict[str, Callable[[], Any]]:
-    """Per dialect, a Tortoise client that Aerich's DDL can use without a server."""
-    from tortoise.backends.asyncpg.client import AsyncpgDBClient
-    from tortoise.backends.mysql.client import MySQLClient
-    from tortoise.backends.sqlite.client import SqliteClient
-
-    return {
-        "mysql": lambda: MySQLClient(
-            user="toolkit", password="", database="toolkit", host="localhost", port=3306,
-            connection_name="toolkit_offline_mysql", charset="utf8mb4",
-        ),
-        "postgres": lambda: AsyncpgDBClient(
-            user="toolkit", password="", database="toolkit", host="localhost", port=5432,
-            connection_name="toolkit_offline_postgres",
-        ),
-        "sqlite": lambda: SqliteClient(
-            file_path=":memory:", connection_name="toolkit_offline_sqlite"
-        ),
-    }
-
-
-def offline_client(dialect: str) -> Any:
-    """A Tortoise client of `dialect` that never connects: enough for `db.capabilities`."""
-    return offline_clients()[dialect]()
 
 
 def ddl_for(dialect: str) -> Any:

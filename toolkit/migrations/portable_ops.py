@@ -13,8 +13,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.portable_values import Describe
-from toolkit.sqlite_rebuild import marked_table, noted_table, rebuild_reasons, rebuild_sql
+from toolkit.migrations.portable_values import Describe
+from toolkit.migrations.sqlite_rebuild import (
+    marked_table,
+    noted_table,
+    rebuild_reasons,
+    rebuild_sql,
+)
 
 Models = dict[str, Describe]
 Renames = dict[str, dict[str, str]]  # model name -> {old column: new column}
@@ -230,7 +235,7 @@ def sqlite_rebuilds(ops: list[str], before: Models, after: Models, renames: Rena
 
 def ship(dialect: str, up: list[str], down: list[str], old: Models, new: Models, renames: Renames) -> tuple[list[str], list[str]]:
     """The upgrade and downgrade statements of `dialect`, from what Aerich wrote."""
-    from toolkit.portable_ddl import ddl_for
+    from toolkit.migrations.portable_ddl import ddl_for
 
     up, down = drops_after_dependents(up, down), drops_after_dependents(down, up)
     if dialect == "mysql":
