@@ -80,6 +80,8 @@ def test_check_json_reports_both_kinds_of_difference(project: Project, target: T
         "in_sync": False,
         "model_changes": [target.q('ALTER TABLE "users" ADD "nickname" VARCHAR(32)')],
         "pending": [init],
+        "edited": [],
+        "drift": [],
     }
     assert target.tables() == set()  # check changes nothing
 

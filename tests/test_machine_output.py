@@ -13,7 +13,7 @@ import subprocess
 
 from tests.conftest import TOOLKIT, Project
 
-STATUS_KEYS = {"env", "database_url", "applied", "pending", "missing_files", "up_to_date"}
+STATUS_KEYS = {"env", "database_url", "applied", "pending", "missing_files", "edited", "renamed", "up_to_date"}
 SEED_KEYS = {
     "dry_run",
     "plan",

@@ -21,6 +21,8 @@ def test_status_json_on_a_fresh_database_lists_everything_pending(project: Proje
         "applied": [],
         "pending": [_init(project)],
         "missing_files": [],
+        "edited": [],
+        "renamed": [],
         "up_to_date": False,
     }
     assert target.tables() == set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from toolkit import __version__
-from toolkit.cli import migration_commands, seed_commands
+from toolkit.cli import inspect_commands, migration_commands, seed_commands
 from toolkit.cli.options import global_options, hidden_global_options
 
 
@@ -26,7 +26,7 @@ def cli(
 
 cli.params[:0] = global_options()
 
-for _command in [*migration_commands.COMMANDS, *seed_commands.COMMANDS]:
+for _command in [*migration_commands.COMMANDS, *inspect_commands.COMMANDS, *seed_commands.COMMANDS]:
     # Every command also takes the global options after its name: `toolkit seed -q`.
     _command.params += hidden_global_options()
     cli.add_command(_command)

@@ -10,13 +10,15 @@ import sys
 
 import click
 
-from toolkit.cli import output
+from toolkit.cli import migration_output as output
 from toolkit.cli.options import lock_timeout as lock_timeout_option
+from toolkit.cli.options import lock_wait as lock_wait_option
 from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run_core, say
 
 
 @click.command()
 @lock_timeout_option
+@lock_wait_option
 @click.option(
     "--dry-run",
     "--sql",
@@ -24,6 +26,10 @@ from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run
     is_flag=True,
     help="Print the SQL of each pending migration for this database, in order; change nothing.",
 )
+@click.option("--to", "to", metavar="VERSION", help="Migrate up to and including VERSION (number or name); an earlier one than the last applied reverts back to it, as rollback --to.")
+@click.option("--fake", is_flag=True, help="Record the pending migrations (up to --to) as applied without running them: adopting an existing database.")
+@click.option("--retry", metavar="VERSION", help="Clear the mark of a migration interrupted half-way (MySQL), once undone by hand, then migrate.")
+@click.option("--force", is_flag=True, help="With --to an earlier version: revert even where protection applies.")
 @click.option(
     "--json",
     "as_json",
@@ -31,58 +37,94 @@ from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run
     help="Print a JSON object: env, database_url, dialect, and applied (or, with --dry-run, pending: [{name, sql}]).",
 )
 @click.pass_context
-def migrate(ctx: click.Context, lock_timeout: float, dry_run: bool, as_json: bool) -> None:
+def migrate(
+    ctx: click.Context, lock_timeout: float, lock_wait: float, dry_run: bool, to: str | None,
+    fake: bool, retry: str | None, force: bool, as_json: bool,
+) -> None:
     """Apply every pending migration (each in its own transaction), under the migration lock."""
-    from toolkit import migrate as core
+    from toolkit.commands import migrate as core
 
     settings = resolve_settings(ctx)
     if dry_run:
         plan = run_core(lambda: core.dry_run(settings))
         output.print_dry_run(settings, plan, as_json)
         return
-    report = run_core(lambda: core.migrate(settings, lock_timeout=lock_timeout, progress=lambda m: say(ctx, m)))
+    progress = lambda m: say(ctx, m)  # noqa: E731
+    if fake:
+        report = run_core(lambda: core.fake(settings, to, lock_timeout=lock_timeout, progress=progress))
+        output.print_migrate(settings, report, as_json, faked=True)
+        return
+    if retry is not None:
+        run_core(lambda: core.retry(settings, retry, lock_timeout=lock_timeout))
+    report = run_core(
+        lambda: core.migrate(
+            settings, lock_timeout=lock_timeout, lock_wait=lock_wait, to=to, progress=progress,
+            force=force, confirm=confirm_on_terminal(),
+        )
+    )
     output.print_migrate(settings, report, as_json)
 
 
 @click.command()
 @click.option("--name", metavar="NAME", help="Label for the migration file (letters, digits, _).")
+@click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
 @click.pass_context
-def makemigrations(ctx: click.Context, name: str | None) -> None:
+def makemigrations(ctx: click.Context, name: str | None, empty: bool) -> None:
     """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
+    settings = resolve_settings(ctx)
+    if empty:
+        from toolkit.migrations.writer import write_data_migration
+
+        if not name:
+            raise click.UsageError("--empty needs --name NAME (what the data migration does)")
+        path = run_core(lambda: write_data_migration(settings, name))
+        output.print_data_migration(settings, path)
+        return
     from toolkit.makemigrations import makemigrations as core
 
-    settings = resolve_settings(ctx)
     report = run_core(lambda: core(settings, name))
     output.print_makemigrations(settings, report)
+    if report.path is not None:
+        from toolkit.commands.inspect import lint
+
+        written = report.path.name
+        findings = run_core(lambda: lint(settings, [written]))
+        output.print_lint(settings, findings, as_json=False, warnings=True)
 
 
 @click.command()
 @click.option("--steps", type=int, metavar="N", help="Revert the last N applied migrations.")
 @click.option("--to", "to", metavar="VERSION", help="Revert every migration applied after VERSION (number or name; 'zero' for all).")
 @lock_timeout_option
+@lock_wait_option
+@click.option("--dry-run", is_flag=True, help="Print the SQL each revert would run, in order; change nothing.")
 @click.option("--force", is_flag=True, help="Roll back even a protected environment, or a database another environment migrated.")
 @click.pass_context
-def rollback(ctx: click.Context, steps: int | None, to: str | None, lock_timeout: float, force: bool) -> None:
+def rollback(
+    ctx: click.Context, steps: int | None, to: str | None, lock_timeout: float, lock_wait: float,
+    dry_run: bool, force: bool,
+) -> None:
     """Revert applied migrations; the default is the last one."""
-    from toolkit import migrate as core
+    from toolkit.commands import migrate as core
 
     settings = resolve_settings(ctx)
     report = run_core(
         lambda: core.rollback(
-            settings, steps=steps, to=to, lock_timeout=lock_timeout,
+            settings, steps=steps, to=to, lock_timeout=lock_timeout, lock_wait=lock_wait,
             progress=lambda m: say(ctx, m), force=force, confirm=confirm_on_terminal(),
+            dry_run=dry_run,
         )
     )
-    output.print_rollback(report)
+    output.print_rollback(report, dry_run=dry_run)
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, applied, pending, missing_files, up_to_date.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, applied, pending, missing_files, edited, renamed, up_to_date.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when migrations are pending.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, exit_code: bool) -> None:
     """Show the environment, the database and the applied and pending migrations."""
-    from toolkit import migrate as core
+    from toolkit.commands import migrate as core
 
     settings = resolve_settings(ctx)
     report = run_core(lambda: core.status(settings))
@@ -97,11 +139,11 @@ def status(ctx: click.Context, as_json: bool, exit_code: bool) -> None:
     is_flag=True,
     help="Only compare the models with the migration files; don't connect to the database.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, in_sync, model_changes, pending.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, in_sync, model_changes, pending, edited, drift.")
 @click.pass_context
 def check(ctx: click.Context, no_database: bool, as_json: bool) -> None:
-    """Exit 1 if the models have changes no migration holds, or migrations are pending (for CI)."""
-    from toolkit.check import check as core
+    """Exit 1 if the models have changes no migration holds, migrations are pending, or the database drifted from them (for CI)."""
+    from toolkit.commands.check import check as core
 
     settings = resolve_settings(ctx)
     report = run_core(lambda: core(settings, database=not no_database))

@@ -45,3 +45,12 @@ lock_timeout = click.option(
     metavar="SECONDS",
     help="How long to wait for another migration holding the migration lock.",
 )
+
+lock_wait = click.option(
+    "--lock-wait",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="PostgreSQL: how long a migration's statement may wait for a table lock before the migration gives up (0: no bound), so the application's queries don't queue behind it.",
+)

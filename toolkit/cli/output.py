@@ -7,139 +7,18 @@ Reports are only read here; the core types are imported for type checking alone,
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from toolkit.cli.migration_output import echo_json, where_of
+
 if TYPE_CHECKING:
-    from toolkit.bootstrap import BootstrapReport
-    from toolkit.check import CheckReport
-    from toolkit.makemigrations import MakeMigrationsReport
-    from toolkit.migrate import DryRunReport, MigrateReport, RollbackReport, StatusReport
+    from toolkit.commands.bootstrap import BootstrapReport
     from toolkit.seed.run import Progress, SeedReport
     from toolkit.settings import Settings
-    from toolkit.wait import WaitReport
 
-
-def _json(data: dict[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2))
-
-
-def _where(settings: Settings) -> str:
-    return f"{settings.env} ({settings.masked_url})"
-
-
-def _names(files: list[str]) -> list[str]:
-    return [f.removesuffix(".py") for f in files]
-
-
-# --- migrations -----------------------------------------------------------------------
-
-
-def print_dry_run(settings: Settings, plan: DryRunReport, as_json: bool) -> None:
-    if as_json:
-        pending = [{"name": p.name, "sql": p.sql} for p in plan.pending]
-        head = {"env": plan.env, "database_url": plan.url, "dialect": plan.dialect}
-        _json({**head, "pending": pending})
-        return
-    if not plan.pending:
-        click.echo(f"-- Nothing to migrate: {settings.env} ({plan.url}) is up to date.")
-    for p in plan.pending:
-        click.echo(f"-- Migration {p.name} ({plan.dialect})\n{p.sql}\n")
-
-
-def print_migrate(settings: Settings, report: MigrateReport, as_json: bool) -> None:
-    if as_json:
-        _json(
-            {
-                "env": settings.env,
-                "database_url": settings.masked_url,
-                "dialect": settings.dialect,
-                "applied": _names(report.applied),
-            }
-        )
-        return
-    if not report.applied:
-        click.echo(f"Nothing to migrate: {_where(settings)} is up to date.")
-        return
-    for name in report.applied:
-        click.echo(f"Applied {name}")
-    click.echo(f"Migrated {_where(settings)}: {len(report.applied)} migration(s) applied.")
-
-
-def print_makemigrations(settings: Settings, report: MakeMigrationsReport) -> None:
-    if report.path is None:
-        click.echo("No changes: the models match the last migration.")
-        return
-    rel = os.path.relpath(report.path, settings.project_root)
-    click.echo(f"Wrote {rel} ({', '.join(sorted(report.upgrade))})")
-
-
-def print_rollback(report: RollbackReport) -> None:
-    if not report.reverted:
-        click.echo("Nothing to roll back.")
-        return
-    for name in report.reverted:
-        click.echo(f"Reverted {name}")
-
-
-def print_status(report: StatusReport, as_json: bool) -> None:
-    if as_json:
-        _json(
-            {
-                "env": report.env,
-                "database_url": report.url,
-                "applied": _names(report.applied),
-                "pending": _names(report.pending),
-                "missing_files": _names(report.missing),
-                "up_to_date": not report.pending,
-            }
-        )
-        return
-    click.echo(f"Environment: {report.env}")
-    click.echo(f"Database:    {report.url}")
-    click.echo(f"Applied ({len(report.applied)}):")
-    for name in _names(report.applied):
-        click.echo(f"  [x] {name}")
-    click.echo(f"Pending ({len(report.pending)}):")
-    for name in _names(report.pending):
-        click.echo(f"  [ ] {name}")
-    for name in _names(report.missing):
-        click.echo(f"  [?] {name} (applied, but its file is missing)")
-
-
-def print_check(report: CheckReport, as_json: bool) -> None:
-    if as_json:
-        _json(
-            {
-                "env": report.env,
-                "database_url": report.url,
-                "dialect": report.dialect,
-                "in_sync": report.in_sync,
-                "model_changes": report.model_changes,
-                "pending": report.pending if report.database_checked else None,
-            }
-        )
-        return
-    if report.model_changes:
-        click.echo(f"Model changes that no migration holds ({len(report.model_changes)}); run `toolkit makemigrations`:")
-        for op in report.model_changes:
-            click.echo("  " + " ".join(op.split()))
-    if report.pending:
-        click.echo(f"Pending migrations on {report.env} ({report.url}) ({len(report.pending)}); run `toolkit migrate`:")
-        for name in report.pending:
-            click.echo(f"  [ ] {name}")
-    if report.in_sync:
-        if report.database_checked:
-            click.echo(f"In sync: the models, the migrations and {report.env} ({report.url}) are up to date.")
-        else:
-            click.echo("In sync: the migrations hold every model change.")
-
-
-def print_wait(report: WaitReport) -> None:
-    click.echo(f"{report.label} at {report.where} is reachable (after {report.attempts} attempt(s)).")
 
 
 # --- seeding --------------------------------------------------------------------------
@@ -176,7 +55,7 @@ class ProgressLine:
 
 
 def print_seed_json(settings: Settings, report: SeedReport) -> None:
-    _json(_seed_json(settings, report))
+    echo_json(_seed_json(settings, report))
 
 
 def _seed_json(settings: Settings, report: SeedReport) -> dict[str, Any]:
@@ -265,9 +144,9 @@ def print_bootstrap(settings: Settings, report: BootstrapReport) -> None:
     for name in report.migrated.applied:
         click.echo(f"Applied {name}")
     if report.migrated.applied:
-        click.echo(f"Migrated {_where(settings)}: {len(report.migrated.applied)} migration(s) applied.")
+        click.echo(f"Migrated {where_of(settings)}: {len(report.migrated.applied)} migration(s) applied.")
     else:
-        click.echo(f"Nothing to migrate: {_where(settings)} is up to date.")
+        click.echo(f"Nothing to migrate: {where_of(settings)} is up to date.")
     if report.seeded is not None:
         print_seed(report.seeded)
     else:

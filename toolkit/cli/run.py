@@ -33,8 +33,29 @@ class Failure(click.ClickException):
         click.echo(f"{label}: {self.format_message()}", err=True)
 
 
-def _failure(exc: ToolkitError) -> Failure:
-    return Failure(str(exc), exc.exit_code)
+def _failure(exc: ToolkitError, settings: Settings | None = None) -> Failure:
+    return Failure(_scrubbed(str(exc), settings), exc.exit_code)
+
+
+def _scrubbed(message: str, settings: Settings | None) -> str:
+    """The last line of defence: no password in any message, whatever raised it."""
+    from toolkit.urls import scrub
+
+    return scrub(message, settings)
+
+
+def _unexpected(exc: Exception, settings: Settings | None) -> Failure:
+    """A driver error no core module turned into a ToolkitError: the backend may know what
+    it means (a read-only file, a full disk); otherwise say it plainly, in one line."""
+    if settings is not None:
+        from toolkit.backends import backend_for
+
+        explained = backend_for(settings.database_url).explain(exc)
+        if explained:
+            return Failure(_scrubbed(explained, settings), 1)
+    first = (str(exc) or "").strip().splitlines()
+    message = f"unexpected {type(exc).__name__}: {first[0] if first else ''} (set TOOLKIT_DEBUG=1 to see the traceback)"
+    return Failure(_scrubbed(message, settings), 1)
 
 
 def run_core(make: Callable[[], Coroutine[Any, Any, T]], *, wait: bool = True) -> T:
@@ -58,18 +79,13 @@ def run_core(make: Callable[[], Coroutine[Any, Any, T]], *, wait: bool = True) -
     try:
         return asyncio.run(main())
     except ToolkitError as exc:
-        raise _failure(exc) from None
+        raise _failure(exc, settings) from None
     except KeyboardInterrupt:
         raise Failure("interrupted", EXIT_INTERRUPTED) from None
     except Exception as exc:  # a bug or an unmapped driver error: still one line
         if os.environ.get("TOOLKIT_DEBUG"):
             raise
-        first = (str(exc) or "").strip().splitlines()
-        raise Failure(
-            f"unexpected {type(exc).__name__}: {first[0] if first else ''} "
-            "(set TOOLKIT_DEBUG=1 to see the traceback)",
-            1,
-        ) from None
+        raise _unexpected(exc, settings) from None
 
 
 def root_obj(ctx: click.Context) -> dict[str, Any]:

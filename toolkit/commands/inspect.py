@@ -1,5 +1,5 @@
-"""`sql` and `history`: what the migration files say, read without changing anything
-(Django's `sqlmigrate` and `showmigrations`, alembic's `history`)."""
+"""`sql`, `history` and `lint`: what the migration files say, read without changing
+anything (Django's `sqlmigrate` and `showmigrations`, alembic's `history`, squawk)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from toolkit.backends import DIALECTS
 from toolkit.commands.migrate import applied_migrations, engine_for
 from toolkit.errors import MigrationFailed, UsageError
 from toolkit.migrations.engine import Direction
-from toolkit.migrations.files import dedent, display, first_line, position_after
+from toolkit.migrations.files import dedent, display, first_line, load_every_file, position_after
+from toolkit.migrations.lint import Finding, lint_files
 from toolkit.settings import Settings
 
 
@@ -81,3 +82,23 @@ async def history(settings: Settings, *, database: bool = True) -> HistoryReport
     applied = set(await applied_migrations(settings)) if database else set()
     entries = [HistoryEntry(f.removesuffix(".py"), _summary(settings, f), f in applied) for f in files]
     return HistoryReport(settings.env, settings.masked_url, entries, database)
+
+
+@dataclass(frozen=True)
+class LintReport:
+    findings: list[Finding]
+
+    @property
+    def refused(self) -> list[Finding]:
+        """The findings no marker in their file accepts: these fail `lint` and `check`."""
+        return [f for f in self.findings if not f.accepted]
+
+
+async def lint(settings: Settings, versions: list[str] | None = None) -> LintReport:
+    """PostgreSQL findings for the migration files (all, or the named ones). Earlier files
+    are read too, so a type change is judged against the column's real type."""
+    files = engine_for(settings).files()
+    load_every_file(settings, files)
+    wanted = {_version(settings, v) for v in versions} if versions else set(files)
+    findings = lint_files([settings.app_migrations_dir / f for f in files])
+    return LintReport([f for f in findings if f.migration in wanted])

@@ -68,7 +68,7 @@ async def downgrade(db: BaseDBAsyncClient) -> str:
 '''
 
 
-def write_data_migration(settings: Settings, name: str) -> Path:
+async def write_data_migration(settings: Settings, name: str) -> Path:
     """Write the next migration file as an empty data migration; its path."""
     if not _NAME.match(name):
         raise UsageError(f"--name {name!r} may hold only letters, digits and underscores")

@@ -1,0 +1,55 @@
+"""Commands that read migration files and change nothing: sql, history, lint."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from toolkit.cli import migration_output as output
+from toolkit.cli.run import resolve_settings, run_core
+
+DIALECTS = ("mysql", "postgres", "sqlite")
+
+
+@click.command()
+@click.argument("version")
+@click.option("--backward", is_flag=True, help="The SQL that reverts VERSION instead.")
+@click.option("--dialect", type=click.Choice(DIALECTS), help="The dialect to print (default: the configured database's).")
+@click.pass_context
+def sql(ctx: click.Context, version: str, backward: bool, dialect: str | None) -> None:
+    """Print the SQL one migration runs (number or name); needs no database."""
+    from toolkit.commands.inspect import sql as core
+
+    settings = resolve_settings(ctx)
+    output.print_sql(run_core(lambda: core(settings, version, backward=backward, dialect=dialect), wait=False))
+
+
+@click.command()
+@click.option("--no-database", is_flag=True, help="List the files only; don't ask the database which are applied.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, migrations: [{version, summary, applied}].")
+@click.pass_context
+def history(ctx: click.Context, no_database: bool, as_json: bool) -> None:
+    """List every migration in order, with its summary and whether it is applied."""
+    from toolkit.commands.inspect import history as core
+
+    settings = resolve_settings(ctx)
+    output.print_history(run_core(lambda: core(settings, database=not no_database)), as_json)
+
+
+@click.command()
+@click.argument("versions", nargs=-1, metavar="[VERSION]...")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings: rule, migration, statement, line, reason, fix, table, accepted.")
+@click.pass_context
+def lint(ctx: click.Context, versions: tuple[str, ...], as_json: bool) -> None:
+    """Flag PostgreSQL operations that lock or rewrite a busy table; exit 1 on a finding not accepted."""
+    from toolkit.commands.inspect import lint as core
+
+    settings = resolve_settings(ctx)
+    report = run_core(lambda: core(settings, list(versions) or None), wait=False)
+    output.print_lint(settings, report, as_json=as_json)
+    if report.refused:
+        sys.exit(1)
+
+
+COMMANDS = [sql, history, lint]
