@@ -13,17 +13,18 @@ Profiles live in `seeds/profiles.toml`, one table per environment:
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import random
 import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
-from toolkit.seed.generate import Ctx, Gen, choices, constant, pool
+from toolkit.seed.generators import Ctx, Gen, choices, constant, pool
 
 PROFILES_FILE = "profiles.toml"
 
@@ -120,6 +121,18 @@ def load_definitions(seeds_dir: Path) -> dict[str, SeedDefinition]:
                 raise ConfigError(f"{path}: SEED/SEEDS must hold SeedDefinition objects")
             found[item.model] = item
     return found
+
+
+def refuse_misspelt(definitions: Collection[str], models: list[str]) -> None:
+    """Refuse a definition whose model name is a near miss of one of `models`."""
+    for stray in sorted(set(definitions) - set(models)):
+        # A typo would quietly drop the overrides. A definition for a model this project
+        # doesn't have at all (the bundled users seed, copied along) is left alone.
+        close = difflib.get_close_matches(stray, models, n=1, cutoff=0.8)
+        if close:
+            raise ConfigError(
+                f"seeds/ has a definition for unknown model {stray!r}; did you mean {close[0]!r}?"
+            )
 
 
 def load_profiles(seeds_dir: Path) -> dict[str, dict[str, int]]:

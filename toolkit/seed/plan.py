@@ -92,71 +92,13 @@ def make_plan(
     by_table = {t.name: name for name, t in tables.items()}
     counts: dict[str, int] = dict(requested)
     reasons: dict[str, list[str]] = {}
-
-    def rows(model: str) -> int:
-        return facts.rows.get(tables[model].name, 0)
-
-    def note(model: str, text: str) -> None:
-        reasons.setdefault(model, []).append(text)
-
-    def owner_of(link: Table) -> str:
-        assert link.link_of is not None
-        return link.link_of.split(".", 1)[0]
-
-    changed = True
-    while changed:
-        changed = False
-        for name, t in tables.items():
-            if t.link_of and name not in requested and owner_of(t) in counts:
-                links = LINKS_PER_ROW * counts[owner_of(t)]
-                if counts.get(name) != links:
-                    counts[name] = links
-                    reasons[name] = [f"links of {t.link_of}, about {LINKS_PER_ROW} per row"]
-                    changed = True
-        for model in list(counts):
-            table = tables[model]
-            for col in table.foreign_keys:
-                parent = _parent_of(col, by_table)
-                if parent is None or parent == model:
-                    continue
-                if _unique_fk(col):
-                    free = facts.free.get((table.name, col.name), rows(parent))
-                    have = free + counts.get(parent, 0)
-                    if counts[model] > have:
-                        more = counts[model] - have
-                        counts[parent] = counts.get(parent, 0) + more
-                        note(
-                            parent,
-                            f"+{more} so that each {model} row gets a {parent} of its own "
-                            f"({free} free before this run)",
-                        )
-                        changed = True
-                elif parent not in counts and rows(parent) == 0:
-                    need = math.ceil(counts[model] / CHILDREN_PER_PARENT)
-                    pair = pair_columns(table)
-                    if pair is not None and col in pair:
-                        # Enough parents on each side for the pairs to be unique.
-                        need = max(need, math.isqrt(counts[model] - 1) + 1)
-                    counts[parent] = max(1, min(need, key_capacity(tables[parent])))
-                    note(parent, f"{tables[parent].name} is empty and {model} needs parent rows")
-                    changed = True
-
-    for name in list(counts):
-        pair = pair_columns(tables[name])
-        if pair is None:
-            continue
-        a, b = (_parent_of(c, by_table) for c in pair)
-        size_a = rows(a) + counts.get(a, 0) if a else 0
-        size_b = rows(b) + counts.get(b, 0) if b else 0
-        # A model's link to itself never pairs a row with itself.
-        own = size_a if a is not None and a == b and pair[0].references == pair[1].references else 0
-        capacity = max(size_a * size_b - own - rows(name), 0)
-        if counts[name] > capacity:
-            note(name, f"capped at {capacity}: that many ({pair[0].name}, {pair[1].name}) pairs are left")
-            counts[name] = capacity
-        if counts[name] == 0:
-            del counts[name]
-
+    # Links add rows to their owners' parents and parents may own links: until nothing moves.
+    while True:
+        linked = _add_links(tables, requested, counts, reasons)
+        parented = _add_parents(tables, by_table, facts, counts, reasons)
+        if not (linked or parented):
+            break
+    _cap_pairs(tables, by_table, facts, counts, reasons)
     order, deferred = _order(tables, counts, by_table)
     return [
         PlannedTable(
@@ -169,6 +111,98 @@ def make_plan(
         )
         for m in order
     ]
+
+
+def _rows(tables: Mapping[str, Table], facts: Facts, model: str) -> int:
+    return facts.rows.get(tables[model].name, 0)
+
+
+def _add_links(
+    tables: Mapping[str, Table],
+    requested: Mapping[str, int],
+    counts: dict[str, int],
+    reasons: dict[str, list[str]],
+) -> bool:
+    """Links for every counted owner of a link table not asked for; True if a count changed."""
+    changed = False
+    for name, t in tables.items():
+        if not t.link_of or name in requested:
+            continue
+        owner = t.link_of.split(".", 1)[0]
+        if owner in counts:
+            links = LINKS_PER_ROW * counts[owner]
+            if counts.get(name) != links:
+                counts[name] = links
+                reasons[name] = [f"links of {t.link_of}, about {LINKS_PER_ROW} per row"]
+                changed = True
+    return changed
+
+
+def _add_parents(
+    tables: Mapping[str, Table],
+    by_table: Mapping[str, str],
+    facts: Facts,
+    counts: dict[str, int],
+    reasons: dict[str, list[str]],
+) -> bool:
+    """Parent rows the counted tables need and don't have; True if a count changed."""
+    changed = False
+    for model in list(counts):
+        table = tables[model]
+        for col in table.foreign_keys:
+            parent = _parent_of(col, by_table)
+            if parent is None or parent == model:
+                continue
+            if _unique_fk(col):
+                free = facts.free.get((table.name, col.name), _rows(tables, facts, parent))
+                have = free + counts.get(parent, 0)
+                if counts[model] > have:
+                    more = counts[model] - have
+                    counts[parent] = counts.get(parent, 0) + more
+                    reasons.setdefault(parent, []).append(
+                        f"+{more} so that each {model} row gets a {parent} of its own "
+                        f"({free} free before this run)"
+                    )
+                    changed = True
+            elif parent not in counts and _rows(tables, facts, parent) == 0:
+                need = math.ceil(counts[model] / CHILDREN_PER_PARENT)
+                pair = pair_columns(table)
+                if pair is not None and col in pair:
+                    # Enough parents on each side for the pairs to be unique.
+                    need = max(need, math.isqrt(counts[model] - 1) + 1)
+                counts[parent] = max(1, min(need, key_capacity(tables[parent])))
+                reasons.setdefault(parent, []).append(
+                    f"{tables[parent].name} is empty and {model} needs parent rows"
+                )
+                changed = True
+    return changed
+
+
+def _cap_pairs(
+    tables: Mapping[str, Table],
+    by_table: Mapping[str, str],
+    facts: Facts,
+    counts: dict[str, int],
+    reasons: dict[str, list[str]],
+) -> None:
+    """Cap a table with unique pairs at the pairs left; drop it when none are."""
+    for name in list(counts):
+        pair = pair_columns(tables[name])
+        if pair is None:
+            continue
+        a, b = (_parent_of(c, by_table) for c in pair)
+        size_a = _rows(tables, facts, a) + counts.get(a, 0) if a else 0
+        size_b = _rows(tables, facts, b) + counts.get(b, 0) if b else 0
+        # A model's link to itself never pairs a row with itself.
+        own = size_a if a is not None and a == b and pair[0].references == pair[1].references else 0
+        capacity = max(size_a * size_b - own - _rows(tables, facts, name), 0)
+        if counts[name] > capacity:
+            reasons.setdefault(name, []).append(
+                f"capped at {capacity}: that many ({pair[0].name}, {pair[1].name}) pairs are left"
+            )
+            counts[name] = capacity
+        if counts[name] == 0:
+            del counts[name]
 
 
 def _order(

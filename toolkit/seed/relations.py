@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.backends.base import Backend, Connection
-from toolkit.seed.generate import Ctx, Gen
+from toolkit.seed.generators import Ctx, Gen
 from toolkit.seed.table import Column
 
 

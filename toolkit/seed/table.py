@@ -6,7 +6,7 @@ a live database's catalog or SQLAlchemy metadata could fill the same description
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
@@ -149,56 +149,53 @@ def _column_of(meta: Any, attr: str) -> str:
     return str(meta.fields_db_projection.get(attr, attr))
 
 
-def from_tortoise(model: Any) -> Table:
-    """Describe a Tortoise model (after `Tortoise.init`) as a neutral `Table`."""
-    meta = model._meta
-    columns: list[Column] = []
-    o2o_fields = set(meta.o2o_fields)
-    for attr, db_column in meta.fields_db_projection.items():
-        f = meta.fields_map[attr]
-        reference = getattr(f, "reference", None)
-        references = None
-        if reference is not None:
-            related = reference.related_model._meta
-            # `to_field` may point at a unique column other than the primary key.
-            target = getattr(reference, "to_field_instance", None)
-            target_attr = getattr(target, "model_field_name", None)
-            key = related.fields_db_projection.get(target_attr) if target_attr else None
-            references = (related.db_table, key or related.db_pk_column)
-        kind = _kind_of(f)
-        max_length = getattr(f, "max_length", None)
+def _references(f: Any) -> tuple[str, str] | None:
+    """The (table, column) a relation field points at; None for other fields."""
+    reference = getattr(f, "reference", None)
+    if reference is None:
+        return None
+    related = reference.related_model._meta
+    # `to_field` may point at a unique column other than the primary key.
+    target = getattr(reference, "to_field_instance", None)
+    target_attr = getattr(target, "model_field_name", None)
+    key = related.fields_db_projection.get(target_attr) if target_attr else None
+    return (related.db_table, key or related.db_pk_column)
 
-        def to_db(value: Any, _f: Any = f, _model: Any = model) -> Any:
-            return _f.to_db_value(value, _model)
 
-        columns.append(
-            Column(
-                name=db_column,
-                attr=reference.model_field_name if reference is not None else attr,
-                kind=kind,
-                max_length=max_length if isinstance(max_length, int) else None,
-                nullable=bool(f.null),
-                unique=bool(f.unique) or bool(f.pk) or (reference is not None and reference.model_field_name in o2o_fields),
-                primary_key=bool(f.pk),
-                db_generated=bool(f.generated),
-                default=_default_of(f),
-                choices=_enum_values(f),
-                max_digits=getattr(f, "max_digits", None),
-                decimal_places=getattr(f, "decimal_places", None),
-                auto_now=bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
-                json_list=kind == "json" and (getattr(f, "default", None) is list or isinstance(getattr(f, "default", None), list)),
-                minimum=_bound(f, "min_value"),
-                maximum=_bound(f, "max_value"),
-                stamp="updated" if getattr(f, "auto_now", False)
-                else "created" if getattr(f, "auto_now_add", False) else "",
-                references=references,
-                one_to_one=reference is not None and reference.model_field_name in o2o_fields,
-                to_db=to_db,
-            )
-        )
-    unique_together = tuple(
-        tuple(_column_of(meta, a) for a in group) for group in (meta.unique_together or ())
+def _column(model: Any, f: Any, attr: str, db_column: str, o2o_fields: set[str]) -> Column:
+    reference = getattr(f, "reference", None)
+    kind = _kind_of(f)
+    max_length = getattr(f, "max_length", None)
+
+    def to_db(value: Any, _f: Any = f, _model: Any = model) -> Any:
+        return _f.to_db_value(value, _model)
+
+    return Column(
+        name=db_column,
+        attr=reference.model_field_name if reference is not None else attr,
+        kind=kind,
+        max_length=max_length if isinstance(max_length, int) else None,
+        nullable=bool(f.null),
+        unique=bool(f.unique) or bool(f.pk) or (reference is not None and reference.model_field_name in o2o_fields),
+        primary_key=bool(f.pk),
+        db_generated=bool(f.generated),
+        default=_default_of(f),
+        choices=_enum_values(f),
+        max_digits=getattr(f, "max_digits", None),
+        decimal_places=getattr(f, "decimal_places", None),
+        auto_now=bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+        json_list=kind == "json" and (getattr(f, "default", None) is list or isinstance(getattr(f, "default", None), list)),
+        minimum=_bound(f, "min_value"),
+        maximum=_bound(f, "max_value"),
+        stamp="updated" if getattr(f, "auto_now", False)
+        else "created" if getattr(f, "auto_now_add", False) else "",
+        references=_references(f),
+        one_to_one=reference is not None and reference.model_field_name in o2o_fields,
+        to_db=to_db,
     )
+
+
+def _many_to_many(meta: Any) -> tuple[ManyToMany, ...]:
     m2m: list[ManyToMany] = []
     for name in sorted(meta.m2m_fields):
         f = meta.fields_map[name]
@@ -214,14 +211,27 @@ def from_tortoise(model: Any) -> Table:
                 name=name,
             )
         )
+    return tuple(m2m)
+
+
+def from_tortoise(model: Any) -> Table:
+    """Describe a Tortoise model (after `Tortoise.init`) as a neutral `Table`."""
+    meta = model._meta
+    o2o_fields = set(meta.o2o_fields)
+    columns = [
+        _column(model, meta.fields_map[attr], attr, db_column, o2o_fields)
+        for attr, db_column in meta.fields_db_projection.items()
+    ]
+    unique_together = tuple(
+        tuple(_column_of(meta, a) for a in group) for group in (meta.unique_together or ())
+    )
     return Table(
         name=meta.db_table,
         model=model.__name__,
         columns=tuple(columns),
         unique_together=unique_together,
-        many_to_many=tuple(m2m),
+        many_to_many=_many_to_many(meta),
     )
-
 
 
 def link_table(m2m: ManyToMany, owner: Table, other: Table) -> Table:
@@ -243,3 +253,17 @@ def link_table(m2m: ManyToMany, owner: Table, other: Table) -> Table:
         unique_together=((m2m.from_column, m2m.to_column),),
         link_of=f"{owner.model}.{m2m.name or m2m.to_column}",
     )
+
+
+def all_tables(models: Sequence[Any]) -> dict[str, Table]:
+    """Every table to consider, by name: the models, then the link tables no model holds."""
+    tables = {m.__name__: from_tortoise(m) for m in models}
+    by_name = {t.name: t for t in tables.values()}
+    links: dict[str, Table] = {}
+    for t in list(tables.values()):
+        for m2m in t.many_to_many:
+            if m2m.through in by_name or m2m.other not in by_name:
+                continue  # a model describes this table: it is seeded as that model
+            link = link_table(m2m, t, by_name[m2m.other])
+            links[link.model] = link
+    return {**tables, **links}

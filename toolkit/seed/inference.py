@@ -1,0 +1,231 @@
+"""Which generator a column gets: its name first, then its type, then its default.
+
+The rules are tables (`BY_NAME`, `BY_KIND`), so a new rule is one line, and the order of
+`BY_NAME` says which rule wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from toolkit.errors import UsageError
+from toolkit.seed.generators import (
+    Gen,
+    constant,
+    mostly,
+    paragraph,
+    pool,
+    sentence_pool,
+    unique_text,
+)
+from toolkit.seed.name_generators import (
+    code,
+    coordinate,
+    country_code,
+    distinct_country_codes,
+    email,
+    full_name,
+    money,
+    name,
+    password,
+    sku,
+    slug,
+    username,
+)
+from toolkit.seed.rows import ColumnPlan
+from toolkit.seed.table import NO_DEFAULT, Column, Table
+from toolkit.seed.type_generators import (
+    binary,
+    boolean,
+    date,
+    datetime_,
+    decimal,
+    enum,
+    floating,
+    integer,
+    json_,
+    later_than,
+    ranged,
+    text_by_type,
+    time_,
+    timedelta,
+    uuid_,
+)
+
+BY_KIND: dict[str, Gen] = {
+    "int": integer,
+    "bigint": integer,
+    "smallint": integer,
+    "float": floating,
+    "decimal": decimal,
+    "bool": boolean,
+    "date": date,
+    "datetime": datetime_,
+    "time": time_,
+    "timedelta": timedelta,
+    "uuid": uuid_,
+    "json": json_,
+    "binary": binary,
+    "enum": enum,
+    "char": text_by_type,
+    "text": text_by_type,
+}
+
+TEXTUAL = ("char", "text")
+_NUMERIC = ("int", "bigint", "smallint", "float", "decimal")
+_INTEGER = ("int", "bigint", "smallint")
+
+# (names, kinds the rule applies to, generator). The first match wins.
+BY_NAME: list[tuple[tuple[str, ...], tuple[str, ...], Gen]] = [
+    (("email", "email_address", "mail"), TEXTUAL, email),
+    (("username", "user_name", "login", "handle", "nickname"), TEXTUAL, username),
+    (("first_name", "firstname", "given_name"), TEXTUAL, pool("first_name")),
+    (("last_name", "lastname", "surname", "family_name"), TEXTUAL, pool("last_name")),
+    (("full_name", "fullname", "display_name", "author", "customer_name", "contact_name"), TEXTUAL, full_name),
+    (("name",), TEXTUAL, name),
+    (("phone", "phone_number", "mobile", "telephone", "tel", "cell"), TEXTUAL, pool("phone_number")),
+    (("city", "town"), TEXTUAL, pool("city")),
+    (("postcode", "zip", "zipcode", "zip_code", "postal_code"), TEXTUAL, pool("postcode")),
+    (("street", "address", "street_address", "address_line", "address1"), TEXTUAL, pool("street_address")),
+    (("state", "region", "province"), TEXTUAL, pool("administrative_unit")),
+    (("country_code", "country_iso"), TEXTUAL, country_code),
+    (("code", "iso_code", "iso"), TEXTUAL, code),
+    (("country",), TEXTUAL, pool("country")),
+    (("latitude", "lat"), _NUMERIC, coordinate(90)),
+    (("longitude", "lng", "lon", "long"), _NUMERIC, coordinate(180)),
+    (("url", "website", "homepage", "link", "site"), TEXTUAL, pool("url")),
+    (("ip", "ip_address", "ipv4", "last_ip"), TEXTUAL, pool("ipv4")),
+    (("title", "subject", "headline", "caption"), TEXTUAL, sentence_pool("_title", 5)),
+    (("description", "bio", "body", "text", "content", "summary", "notes", "about", "comment"), TEXTUAL, paragraph),
+    (("slug",), TEXTUAL, slug),
+    (("sku",), TEXTUAL, sku),
+    (("price", "amount", "cost", "total", "balance", "subtotal"), _NUMERIC, money),
+    (("company", "company_name", "organization", "organisation", "employer"), TEXTUAL, pool("company")),
+    (("job", "job_title", "occupation", "position"), TEXTUAL, pool("job")),
+    (("color", "colour"), TEXTUAL, pool("color_name")),
+    (("currency", "currency_code"), TEXTUAL, pool("currency_code")),
+    (("language", "language_code", "lang"), TEXTUAL, pool("language_code")),
+    (("password", "password_hash", "hashed_password"), TEXTUAL, password),
+    (("user_agent",), TEXTUAL, pool("user_agent")),
+    (("image", "image_url", "avatar_url", "photo_url", "picture"), TEXTUAL, pool("image_url")),
+    (("domain", "domain_name", "hostname"), TEXTUAL, pool("domain_name")),
+    (("iban",), TEXTUAL, pool("iban")),
+    (("rating", "stars", "score"), _INTEGER, ranged(1, 5)),
+    (("quantity", "qty"), _INTEGER, ranged(1, 10)),
+    (("stock", "in_stock", "stock_level", "inventory", "units_in_stock"), _INTEGER, ranged(0, 500)),
+    (("age",), _INTEGER, ranged(18, 90)),
+    (("year",), _INTEGER, ranged(1990, 2025)),
+]
+
+# Generators whose values repeat: a unique column gets them made unique (or, for numbers,
+# falls back to its type's unique values).
+_NOT_UNIQUE: set[Gen] = {country_code, password, money}
+
+
+def infer(column: Column) -> Gen:
+    """The generator for `column`: by its name first, then by its type."""
+    gen = _by_name(column) or BY_KIND.get(column.kind, text_by_type)
+    if column.unique and gen in _NOT_UNIQUE:
+        if gen is country_code:
+            return distinct_country_codes
+        if column.kind in TEXTUAL:
+            return unique_text(gen)
+        return BY_KIND.get(column.kind, text_by_type)
+    return gen
+
+
+def _by_name(column: Column) -> Gen | None:
+    """The generator the column's name calls for, if any."""
+    name = column.attr.lower()
+    # Exact names first: `ip_address` is an IP, though it ends like `address`.
+    for names, kinds, gen in BY_NAME:
+        if column.kind in kinds and name in names:
+            return gen
+    for names, kinds, gen in BY_NAME:
+        if column.kind in kinds and any(name.endswith("_" + n) for n in names):
+            return gen
+    return None
+
+
+# Kinds whose generators can derive a value from the row index, so it never repeats.
+_CAN_BE_UNIQUE = ("char", "text", "int", "bigint", "smallint", "float", "decimal", "uuid", "datetime")
+
+
+def unique_together_applied(table: Table, overridden: Collection[str] = ()) -> Table:
+    """`table` with one column of each `unique_together` group made unique on its own.
+
+    A group is then unique whatever the other columns hold. A group of two foreign keys
+    is left alone: the relations module hands out unique pairs for it.
+    """
+    columns = {c.name: c for c in table.columns}
+    for group in table.unique_together:
+        cols = [columns[c] for c in group if c in columns]
+        if any(c.unique or c.primary_key or c.attr in overridden or c.name in overridden for c in cols):
+            continue
+        if sum(1 for c in cols if c.references is not None) >= 2:
+            continue
+        pick = next((c for c in cols if c.references is None and c.kind in _CAN_BE_UNIQUE), None)
+        if pick is None:
+            raise UsageError(
+                f"{table.model}: can't make ({', '.join(group)}) unique by generation; give one "
+                f"of them a generator in seeds/ that never repeats (for example from row.index)"
+            )
+        columns[pick.name] = replace(pick, unique=True)
+    return replace(table, columns=tuple(columns[c.name] for c in table.columns))
+
+
+def default_plans(table: Table, overrides: dict[str, Gen] | None = None) -> list[ColumnPlan]:
+    """Plans for every column the seeder writes: overrides first, else inference."""
+    overrides = overrides or {}
+    table = unique_together_applied(table, set(overrides))
+    plans = []
+    for col in table.insert_columns:
+        gen = overrides.get(col.attr) or overrides.get(col.name)
+        if gen is not None:
+            plans.append(ColumnPlan(col, gen, some_nulls=False))  # the user's values, as given
+            continue
+        plans.append(ColumnPlan(col, _with_default(col, infer(col))))
+    _updates_after_creation(table, plans, set(overrides))
+    return plans
+
+
+def _with_default(col: Column, inferred: Gen) -> Gen:
+    """The inferred generator, or one that keeps the column's default on some rows.
+
+    Booleans and enums mostly keep their default (their generators know it); a number
+    keeps its default on half the rows (karma = 0 for newcomers, stock = 0 when sold
+    out); a text column whose name says what it holds (a phone defaulting to "") gets
+    realistic values; other columns keep their default.
+    """
+    if col.default is NO_DEFAULT or col.kind in ("bool", "enum") or col.unique:
+        return inferred
+    if col.kind in _NUMERIC:
+        return mostly(col.default, inferred, share=0.5)
+    if _by_name(col) is not None:
+        return inferred
+    return constant(col.default)
+
+
+_CREATED_NAMES = ("created_at", "created", "created_on", "date_created", "inserted_at", "creation_date")
+_UPDATED_NAMES = ("updated_at", "updated", "updated_on", "modified", "modified_at", "last_modified")
+
+
+def _stamp(col: Column) -> str:
+    if col.kind != "datetime" or col.unique:
+        return ""
+    if col.stamp:
+        return col.stamp
+    name = col.attr.lower()
+    return "created" if name in _CREATED_NAMES else "updated" if name in _UPDATED_NAMES else ""
+
+
+def _updates_after_creation(table: Table, plans: list[ColumnPlan], overridden: Collection[str]) -> None:
+    """A row's update time falls between its creation time and the anchor, never before."""
+    created = next((c for c in table.insert_columns if _stamp(c) == "created"), None)
+    if created is None:
+        return
+    for i, plan in enumerate(plans):
+        col = plan.column
+        if _stamp(col) == "updated" and col.attr not in overridden and col.name not in overridden:
+            plans[i] = replace(plan, gen=later_than(created.attr))

@@ -1,0 +1,85 @@
+"""Refusals before anything is written: a database or schema that isn't ready, a --truncate
+that would empty more than was asked, a plan that shards can't share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from toolkit.backends.base import Backend, Connection
+from toolkit.errors import NotMigrated, UsageError
+from toolkit.seed.plan import PlannedTable, pair_columns
+from toolkit.seed.table import Table
+from toolkit.settings import Settings
+
+
+async def require_database(settings: Settings, backend: Backend) -> None:
+    """The database exists and its schema has every migration: else say to migrate."""
+    if not await backend.ensure_reachable(timeout=5, create=False):
+        raise NotMigrated(
+            f"database {settings.masked_url} does not exist yet; run `toolkit migrate` first"
+        )
+    await _require_current_schema(settings, backend)
+
+
+async def _require_current_schema(settings: Settings, backend: Backend) -> None:
+    """Seeding a schema that is behind the models fails on some column; say why instead."""
+    from toolkit.migrate import applied_migrations, migration_files
+
+    if not settings.app_migrations_dir.is_dir():
+        return  # a schema made some other way: the table checks below still apply
+    done = set(await applied_migrations(settings, backend))
+    pending = [f for f in migration_files(settings) if f not in done]
+    if pending:
+        raise NotMigrated(
+            f"{len(pending)} migration(s) pending on {settings.masked_url} "
+            f"({pending[0].removesuffix('.py')}"
+            f"{', ...' if len(pending) > 1 else ''}); run `toolkit migrate` first"
+        )
+
+
+async def require_tables(conn: Connection, tables: Mapping[str, Table], settings: Settings) -> None:
+    for t in tables.values():
+        if not await conn.table_exists(t.name):
+            raise NotMigrated(
+                f"table {t.name!r} does not exist in {settings.masked_url}; "
+                "run `toolkit migrate` first"
+            )
+
+
+async def refuse_hidden_truncation(
+    conn: Connection, backend: Backend, tables: Mapping[str, Table], emptied: set[str]
+) -> None:
+    """--truncate must not empty tables nobody asked for: rows that point at the emptied
+    tables would go too (PostgreSQL's TRUNCATE ... CASCADE, SQLite's ON DELETE CASCADE)."""
+    for model, t in tables.items():
+        if t.name in emptied or not any(
+            c.references is not None and c.references[0] in emptied and c.references[0] != t.name
+            for c in t.columns
+        ):
+            continue
+        if await conn.fetch(f"SELECT 1 FROM {backend.quote(t.name)} LIMIT 1"):
+            raise UsageError(
+                f"--truncate would also empty {t.name}, whose rows point at the tables being "
+                f"emptied; add --model {model.split('.')[0]} (or --all), or empty it first"
+            )
+
+
+def _has_keyed_columns(p: PlannedTable) -> bool:
+    """Columns handed out once (one-to-one, pairs) or filled later: shards can't agree on them."""
+    return bool(p.deferred) or pair_columns(p.table) is not None or any(
+        c.one_to_one or c.unique for c in p.table.foreign_keys
+    )
+
+
+def refuse_shards(plan: Sequence[PlannedTable]) -> None:
+    for p in plan:
+        if p.auto and not p.table.link_of:
+            raise UsageError(
+                f"--shard can't seed {p.model} on the fly ({'; '.join(p.reasons)}); "
+                f"seed {p.model} first, then start the shards"
+            )
+        if _has_keyed_columns(p):
+            raise UsageError(
+                f"--shard can't seed {p.model}: its one-to-one, link or self-referencing "
+                "columns need one process to hand them out; seed it without --shard"
+            )
