@@ -80,7 +80,7 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool) -> None:
         path = run_core(lambda: write_data_migration(settings, name))
         output.print_data_migration(settings, path)
         return
-    from toolkit.makemigrations import makemigrations as core
+    from toolkit.commands.makemigrations import makemigrations as core
 
     report = run_core(lambda: core(settings, name))
     output.print_makemigrations(settings, report)

@@ -75,11 +75,14 @@ def print_migrate(settings: Settings, report: MigrateReport, as_json: bool, *, f
 
 
 def print_makemigrations(settings: Settings, report: MakeMigrationsReport) -> None:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if report.path is None:
         click.echo("No changes: the models match the last migration.")
         return
     rel = os.path.relpath(report.path, settings.project_root)
-    click.echo(f"Wrote {rel} ({', '.join(sorted(report.upgrade))})")
+    dialects = f" ({', '.join(sorted(report.upgrade))})" if report.upgrade else ""
+    click.echo(f"Wrote {rel}{dialects}")
 
 
 def print_data_migration(settings: Settings, path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from toolkit.backends.session import open_database
+from toolkit.commands.makemigrations import model_changes
 from toolkit.commands.migrate import engine_for, status
-from toolkit.makemigrations import diff
 from toolkit.migrations import drift
 from toolkit.settings import Settings
 
@@ -16,7 +16,7 @@ class CheckReport:
     env: str
     url: str
     dialect: str
-    model_changes: list[str]  # SQL (target dialect) that no migration file holds yet
+    model_changes: list[str]  # SQL (target dialect), or operations, no migration file holds yet
     pending: list[str]  # migration files not applied to the database
     database_checked: bool
 
@@ -33,10 +33,7 @@ async def check(settings: Settings, *, database: bool = True) -> CheckReport:
 
     Writes nothing. With `database=False` only the first comparison is made, no connection.
     """
-    _, _, report = await diff(settings)
-    changes = report.upgrade.get(settings.dialect) or next(
-        (ops for ops in report.upgrade.values() if ops), []
-    )
+    changes = await model_changes(settings)
     pending: list[str] = []
     edited: list[str] = []
     found: list[str] = []
@@ -49,7 +46,7 @@ async def check(settings: Settings, *, database: bool = True) -> CheckReport:
         env=settings.env,
         url=settings.masked_url,
         dialect=settings.dialect,
-        model_changes=[op.strip() for op in changes],
+        model_changes=changes,
         pending=pending,
         database_checked=database,
         edited=edited,
