@@ -20,8 +20,10 @@ LAYERS = {
     "protect": 3,
     "seed": 3,
     "migrations": 3,
+    "makemigrations": 3,
     "commands": 4,
     "cli": 5,
+    "clidocs": 5,
     "pytest_plugin": 5,
     "__main__": 5,
 }

@@ -126,7 +126,8 @@ def test_an_unreachable_server_names_host_and_port(tmp_path: Path) -> None:
 
 
 def test_downstream_suite_passes_on_mysql_and_drops_its_database(tmp_path: Path) -> None:
-    from tests.test_mysql import MYSQL_ADMIN_URL, mysql_query
+    from tests.conftest import MYSQL_ADMIN_URL
+    from tests.migration_helpers import mysql_query
 
     server = MYSQL_ADMIN_URL.rsplit("/", 1)[0] + "/"
     result, (dialect, name) = run_downstream(

@@ -78,7 +78,7 @@ class MakeMigrationsReport:
 
 def _last_migration(settings: Settings) -> tuple[int, Path] | None:
     """The newest migration file, by number (the same listing `migrate` uses)."""
-    from toolkit.migrate import migration_files
+    from toolkit.migrations.files import migration_files
 
     files = migration_files(settings, required=False)
     if not files:

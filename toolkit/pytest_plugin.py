@@ -6,7 +6,7 @@ Registered through the `pytest11` entry point, so installing toolkit is enough:
         await toolkit_seed("User", 500, seed=1)
         assert await User.all().count() == 500
 
-`toolkit_db` (session scope) creates a fresh database, runs `toolkit.migrate.migrate` on it
+`toolkit_db` (session scope) creates a fresh database, runs `toolkit.commands.migrate.migrate` on it
 (never `generate_schemas`, so the migrations themselves are under test) and initialises
 Tortoise on it. The default is a temporary SQLite file; `--toolkit-db-url` or
 `TOOLKIT_TEST_DATABASE_URL` naming a PostgreSQL or MySQL server makes it create a uniquely named
@@ -257,8 +257,8 @@ async def _init_tortoise(settings: Settings) -> Any:
 @pytest.fixture(scope="session")
 def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
     """A fresh database migrated by the project's real migrations, with Tortoise on it."""
+    from toolkit.commands.migrate import migrate
     from toolkit.errors import ToolkitError
-    from toolkit.migrate import migrate
     from toolkit.settings import resolve
 
     config_path = _config_path(pytestconfig)

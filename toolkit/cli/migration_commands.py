@@ -162,7 +162,7 @@ def check(ctx: click.Context, no_database: bool, as_json: bool) -> None:
 @click.pass_context
 def wait(ctx: click.Context, timeout: float | None) -> None:
     """Wait until the database accepts connections, retrying with backoff."""
-    from toolkit.wait import DEFAULT_WAIT, wait_for_database
+    from toolkit.commands.wait import DEFAULT_WAIT, wait_for_database
 
     settings = resolve_settings(ctx)
     seconds = timeout if timeout is not None else root_obj(ctx).get("wait")

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from toolkit.commands.check import CheckReport
     from toolkit.commands.inspect import HistoryReport, LintReport, SqlReport
     from toolkit.commands.migrate import DryRunReport, MigrateReport, RollbackReport, StatusReport
+    from toolkit.commands.wait import WaitReport
     from toolkit.makemigrations import MakeMigrationsReport
     from toolkit.settings import Settings
-    from toolkit.wait import WaitReport
 
 
 def echo_json(data: Any) -> None:

@@ -69,7 +69,7 @@ def run_core(make: Callable[[], Coroutine[Any, Any, T]], *, wait: bool = True) -
 
     async def main() -> T:
         if wait and settings is not None and seconds is not None:
-            from toolkit.wait import wait_for_database
+            from toolkit.commands.wait import wait_for_database
 
             await wait_for_database(settings, seconds, progress=lambda m: say(ctx, m) if ctx else None)
         return await make()

@@ -14,7 +14,7 @@ from toolkit.cli.options import lock_timeout as lock_timeout_option
 from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run_core, say
 
 if TYPE_CHECKING:
-    from toolkit.bootstrap import BootstrapReport
+    from toolkit.commands.bootstrap import BootstrapReport
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -145,7 +145,7 @@ def _migrate_then_seed(
 @click.pass_context
 def bootstrap(ctx: click.Context, seed_value: int | None, locale: str, lock_timeout: float, force: bool) -> None:
     """Migrate, then seed the environment's profile once: safe to run again."""
-    from toolkit.bootstrap import bootstrap as core
+    from toolkit.commands.bootstrap import bootstrap as core
 
     _migrate_then_seed(ctx, core, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force)
 
@@ -155,7 +155,7 @@ def bootstrap(ctx: click.Context, seed_value: int | None, locale: str, lock_time
 @click.pass_context
 def reset(ctx: click.Context, seed_value: int | None, locale: str, lock_timeout: float, force: bool) -> None:
     """Drop all of the app's tables, migrate and seed the environment's profile (for dev)."""
-    from toolkit.bootstrap import reset as core
+    from toolkit.commands.bootstrap import reset as core
 
     _migrate_then_seed(ctx, core, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force)
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolkit.backends import backend_for
-from toolkit.commands.migrate import DEFAULT_LOCK_TIMEOUT, MigrateReport, engine_for, migrate
+from toolkit.commands.migrate import DEFAULT_LOCK_TIMEOUT, MigrateReport, migrate
 from toolkit.migrations import checksums, drift
 from toolkit.migrations.files import migration_files, models_states
+from toolkit.migrations.history import engine_for
 from toolkit.protect import METADATA, guard
 from toolkit.seed import ledger
 from toolkit.seed.definitions import load_profiles

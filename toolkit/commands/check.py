@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from toolkit.backends.session import open_database
 from toolkit.commands.makemigrations import model_changes
-from toolkit.commands.migrate import engine_for, status
+from toolkit.commands.migrate import status
 from toolkit.migrations import drift
+from toolkit.migrations.history import engine_for
 from toolkit.settings import Settings
 
 

@@ -7,10 +7,10 @@ import ast
 from dataclasses import dataclass
 
 from toolkit.backends import DIALECTS
-from toolkit.commands.migrate import applied_migrations, engine_for
 from toolkit.errors import MigrationFailed, UsageError
 from toolkit.migrations.engine import Direction
 from toolkit.migrations.files import dedent, display, first_line, load_every_file, position_after
+from toolkit.migrations.history import applied_migrations, engine_for
 from toolkit.migrations.lint import Finding, lint_files
 from toolkit.settings import Settings
 

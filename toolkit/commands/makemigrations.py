@@ -3,9 +3,9 @@ project's engine (Aerich's differ for every dialect, or Tortoise's autodetector)
 
 from __future__ import annotations
 
-from toolkit.commands.migrate import engine_for
 from toolkit.makemigrations import MakeMigrationsReport
 from toolkit.makemigrations import makemigrations as aerich_makemigrations
+from toolkit.migrations.history import engine_for
 from toolkit.settings import Settings
 
 

@@ -13,10 +13,11 @@ from toolkit.backends.session import Database, open_database
 from toolkit.commands import hooks
 from toolkit.errors import MigrationFailed, ToolkitError, UsageError
 from toolkit.lock import migration_lock
-from toolkit.migrations import checksums, detect, integrity
+from toolkit.migrations import checksums, integrity
 from toolkit.migrations.engine import Direction, Engine
 from toolkit.migrations.executor import Progress, run_plan
 from toolkit.migrations.files import dedent, display, first_line, load_every_file, position_after
+from toolkit.migrations.history import applied_migrations, engine_for
 from toolkit.settings import Settings
 
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -66,19 +67,6 @@ def _noop(_: str) -> None:
     pass
 
 
-def engine_for(settings: Settings) -> Engine:
-    """The project's migration engine: `[toolkit] engine`, else detected from the project."""
-    return detect.engine_for(settings)
-
-
-async def applied_migrations(settings: Settings, db: Database | None = None) -> list[str]:
-    """Versions recorded as applied, oldest first; [] on a new database."""
-    if db is None:
-        async with open_database(settings) as own:
-            return await applied_migrations(settings, own)
-    if not await db.exists():
-        return []
-    return await engine_for(settings).applied(await db.connection())
 
 
 async def status(settings: Settings) -> StatusReport:

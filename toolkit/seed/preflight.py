@@ -23,11 +23,17 @@ async def require_database(settings: Settings, backend: Backend) -> None:
 
 async def _require_current_schema(settings: Settings, backend: Backend) -> None:
     """Seeding a schema that is behind the models fails on some column; say why instead."""
-    from toolkit.migrate import applied_migrations, migration_files
+    from toolkit.backends.session import Database
+    from toolkit.migrations.files import migration_files
+    from toolkit.migrations.history import applied_migrations
 
     if not settings.app_migrations_dir.is_dir():
         return  # a schema made some other way: the table checks below still apply
-    done = set(await applied_migrations(settings, backend))
+    db = Database(settings, backend)
+    try:
+        done = set(await applied_migrations(settings, db))
+    finally:
+        await db.close()
     pending = [f for f in migration_files(settings) if f not in done]
     if pending:
         raise NotMigrated(
