@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -287,17 +286,12 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
         ups: dict[str, list[str]] = {}
         downs: dict[str, list[str]] = {}
         messages: list[str] = []
-        try:
-            with aerich_messages(messages), _unique_constraints_read_from(settings.app_migrations_dir):
-                for dialect in sorted(ddl_classes()):
-                    ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new)
-                    if last is None and ups[dialect]:
-                        ups[dialect].insert(0, initial_ops(dialect))
-        finally:
-            warnings = list(dict.fromkeys(messages))  # the same warning from each dialect
-            # Aerich printed these itself, to the terminal; they still go there, once each.
-            for message in warnings:
-                print(message, file=sys.stderr)
+        with aerich_messages(messages), _unique_constraints_read_from(settings.app_migrations_dir):
+            for dialect in sorted(ddl_classes()):
+                ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new)
+                if last is None and ups[dialect]:
+                    ups[dialect].insert(0, initial_ops(dialect))
+    warnings = list(dict.fromkeys(messages))  # the same warning from each dialect: once
     return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs, warnings=warnings)
 
 
