@@ -282,6 +282,10 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
             environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
             settings = resolve(config=config_path, database_url=url, environ=environ)
             asyncio.run(migrate(settings))
+            from toolkit.seed.fixtures import fixture_files, load_fixtures
+
+            if fixture_files(settings):  # reference data, as `seed` and `bootstrap` load it
+                asyncio.run(load_fixtures(settings))
             ctx = asyncio.run(_init_tortoise(settings))
         except ToolkitError as exc:
             pytest.fail(f"toolkit_db: {exc}", pytrace=False)

@@ -95,13 +95,33 @@ def _seed_json(settings: Settings, report: SeedReport) -> dict[str, Any]:
             for t in report.tables
         ],
         **({"samples": report.samples} if report.dry_run else {}),
+        **({"fixtures": _fixtures_json(report)} if report.fixture_files else {}),
     }
+
+
+def _fixtures_json(report: SeedReport) -> dict[str, Any]:
+    models = [
+        {"model": m.model, "inserted": m.inserted, "updated": m.updated, "unchanged": m.unchanged}
+        for m in report.fixtures
+    ]
+    return {"files": report.fixture_files, "models": models}
+
+
+def _print_fixtures(report: SeedReport) -> None:
+    if not report.fixture_files:
+        return
+    if not report.fixtures:
+        click.echo(f"Fixtures, loaded first by a real run: {', '.join(report.fixture_files)}")
+        return
+    counts = "; ".join(f"{m.model}: {m.inserted} inserted, {m.updated} updated, {m.unchanged} unchanged" for m in report.fixtures)
+    click.echo(f"Loaded fixtures from {len(report.fixture_files)} file(s): {counts}")
 
 
 def print_seed(report: SeedReport) -> None:
     if report.nothing_to_resume:
         click.echo("Nothing to resume: every seed run on this database is complete.")
         return
+    _print_fixtures(report)
     if report.dry_run:
         _print_seed_dry_run(report)
         return

@@ -71,6 +71,7 @@ async def _seed_profile(
 ) -> BootstrapReport:
     profile, table_of = await _profile_tables(settings)
     if not profile:
+        await _load_fixtures(settings)
         return BootstrapReport(
             migrated, skipped=f"no [{settings.env}] profile in seeds/profiles.toml, nothing to seed"
         )
@@ -81,11 +82,20 @@ async def _seed_profile(
         request = SeedRequest(counts=dict.fromkeys(profile), resume=True, locale=locale, force=True)
         return BootstrapReport(migrated, seeded=await seed(settings, request, progress))
     if rows:
+        await _load_fixtures(settings)  # reference data is kept current, fake rows are not redone
         held = ", ".join(f"{t}: {n} rows" for t, n in rows.items())
         return BootstrapReport(migrated, skipped=f"the database already holds data ({held}); not seeding again")
     await guard(settings, "bootstrap", force=force, confirm=confirm)
     request = SeedRequest(seed=seed_value, locale=locale, force=True)  # guarded just above
     return BootstrapReport(migrated, seeded=await seed(settings, request, progress))
+
+
+async def _load_fixtures(settings: Settings) -> None:
+    from toolkit.seed.fixtures import fixture_files, load_fixtures
+
+    if fixture_files(settings):
+        # In a task of its own: Tortoise keeps its state in a context variable.
+        await asyncio.create_task(load_fixtures(settings))
 
 
 async def bootstrap(

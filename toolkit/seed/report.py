@@ -62,6 +62,9 @@ class SeedReport:
     source: str = ""  # where the counts came from: options, or the profile
     # Requested models that get no rows: a link table whose every pair already exists.
     skipped: list[str] = field(default_factory=list)
+    # Reference data (seeds/fixtures/) upserted before the fake rows: model -> counts.
+    fixtures: list[Any] = field(default_factory=list)
+    fixture_files: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:

@@ -75,6 +75,7 @@ async def seed(
         seed=seed_value, rows=0, seconds=0.0, shard=request.shard, locale=request.locale,
         dry_run=request.dry_run, source=source,
     )
+    await _load_fixtures(settings, request, report)
     stop = Stop()
     loop = asyncio.get_running_loop()
     conn = await backend.connect(request.concurrency)
@@ -110,6 +111,21 @@ async def seed(
             f"Finish with: {resume_command(settings, request.shard)}"
         )
     return report
+
+
+async def _load_fixtures(settings: Settings, request: SeedRequest, report: SeedReport) -> None:
+    """Reference data first, so fake rows can point at it. Idempotent (an upsert by natural
+    key), so a resumed run loads it again harmlessly; only the first shard loads it, as
+    shards racing to insert the same rows would collide."""
+    from toolkit.seed.fixtures import fixture_files, load_fixtures
+
+    files = fixture_files(settings)
+    report.fixture_files = [str(f.relative_to(settings.project_root)) for f in files]
+    if not files or request.dry_run or request.shard[0] != 1:
+        return
+    # In a task of its own: Tortoise keeps its state in a context variable.
+    loaded = await asyncio.create_task(load_fixtures(settings))
+    report.fixtures = list(loaded.models)
 
 
 async def _guard(
