@@ -244,6 +244,9 @@ def link_table(m2m: ManyToMany, owner: Table, other: Table) -> Table:
         return replace(
             pk, name=name, attr=name, primary_key=False, unique=False, db_generated=False,
             nullable=False, default=NO_DEFAULT, references=(table.name, pk.name),
+            # A key that is itself a one-to-one (a profile keyed by its account) is one
+            # side of many pairs here, not a parent of its own per row.
+            one_to_one=False, minimum=None, maximum=None,
         )
 
     return Table(

@@ -1,0 +1,79 @@
+"""More relation and column shapes, on SQLite, PostgreSQL and MySQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import model_project, mysql_connect, query_db
+
+BACKENDS = ["sqlite", "postgres", "mysql"]
+
+
+def _env(backend: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    if backend == "postgres":
+        return {"DATABASE_URL": request.getfixturevalue("pg_url")}
+    if backend == "mysql":
+        return {"DATABASE_URL": request.getfixturevalue("mysql_url")}
+    return {}
+
+
+def _query(backend: str, env: dict[str, str], project: object, sql: str) -> list[tuple]:
+    if backend == "sqlite":
+        return query_db(sql, sqlite_path=project.sqlite_path)  # type: ignore[attr-defined]
+    if backend == "postgres":
+        return query_db(sql, url=env["DATABASE_URL"])
+    conn = mysql_connect(env["DATABASE_URL"].rsplit("/", 1)[1])
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return [tuple(r) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+O2O_PK = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=120)
+
+    class Meta:
+        table = "m_accounts"
+
+
+class Tag(Model):
+    id = fields.IntField(primary_key=True)
+    label = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "m_tags"
+
+
+class Profile(Model):
+    account = fields.OneToOneField("models.Account", primary_key=True, related_name="profile")
+    tags = fields.ManyToManyField("models.Tag", related_name="profiles")
+
+    class Meta:
+        table = "m_profiles"
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_one_to_one_primary_key_with_many_to_many_plans_and_seeds(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    project = model_project(tmp_path / "o2opk", O2O_PK)
+    env = _env(backend, request)
+    assert project.run("migrate", env=env).returncode == 0
+    dry = project.run("seed", "--all", "--count", "20", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    result = project.run("seed", "--all", "--count", "20", "--seed", "3", env=env)
+    assert result.returncode == 0, result.stderr
+    assert _query(backend, env, project, "SELECT count(*) FROM m_profiles") == [(20,)]
+    links = _query(backend, env, project, "SELECT m_profiles_id, tag_id FROM m_profiles_m_tags")
+    assert links and len(set(links)) == len(links)
