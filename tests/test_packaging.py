@@ -33,8 +33,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    [built] = dist.glob("toolkit-*.whl")
-    assert list(dist.glob("toolkit-*.tar.gz")), "no sdist built"
+    [built] = dist.glob("tortoise_toolkit-*.whl")
+    assert list(dist.glob("tortoise_toolkit-*.tar.gz")), "no sdist built"
     return built
 
 
