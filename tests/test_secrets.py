@@ -149,7 +149,7 @@ def test_scrub_removes_what_a_parser_would_echo(url: str) -> None:
 
 def test_scrub_takes_settings_or_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "toolkit.toml").write_text('[env.dev]\ndatabase_url = "sqlite://x.db"\n')
+    (tmp_path / "config" / "toolkit.toml").write_text('[toolkit]\nmodels = ["toolkit.models"]\n[env.dev]\ndatabase_url = "sqlite://x.db"\n')
     settings = resolve(database_url=f"postgres://app:{ENCODED}@h/db", environ={}, cwd=tmp_path)
     assert scrub(f"boom {ENCODED}", settings) == "boom ***"
     assert scrub("nothing secret", None) == "nothing secret"
@@ -170,6 +170,7 @@ def test_scrub_leaves_what_the_masked_url_shows_anyway() -> None:
 def root(tmp_path):  # type: ignore[no-untyped-def]
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "toolkit.toml").write_text(
+        '[toolkit]\nmodels = ["toolkit.models"]\n'
         '[env.dev]\ndatabase_url = "sqlite://dev.sqlite3"\n'
         '[env.staging]\ndatabase_url = "postgres://app:${DB_PASSWORD}@127.0.0.1:1/db"\n'
     )

@@ -98,7 +98,7 @@ def test_config_flag_beats_toolkit_config_which_beats_the_default(root: Path, tm
 
 
 def test_missing_config_file_says_how_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config file .* not found; run from the project root .* or pass --config"):
+    with pytest.raises(ConfigError, match=r"no config/toolkit.toml or \[tool.toolkit\] in pyproject.toml in .* or above it; run `toolkit init` to write one, or pass --config PATH"):
         resolve(environ={}, cwd=tmp_path)
 
 
@@ -145,7 +145,7 @@ def test_a_malformed_server_address_is_a_usage_error(root: Path, url: str) -> No
     ("snippet", "message"),
     [
         ('[toolkit]\nmodel = ["toolkit.models"]\n', "unknown key 'model' in [toolkit]; did you mean 'models'?"),
-        ('[toolkit]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotectd = true\n',
+        ('[toolkit]\nmodels = ["toolkit.models"]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotectd = true\n',
          "unknown key 'protectd' in [env.dev]; did you mean 'protected'?"),
     ],
 )
@@ -159,7 +159,7 @@ def test_a_near_miss_of_a_known_key_is_refused(tmp_path: Path, snippet: str, mes
 def test_keys_of_a_teams_own_are_allowed(tmp_path: Path) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "toolkit.toml").write_text(
-        '[toolkit]\nowner = "platform"\n[env.dev]\ndatabase_url = "sqlite://x.db"\nslack_channel = "#db"\n'
+        '[toolkit]\nmodels = ["toolkit.models"]\nowner = "platform"\n[env.dev]\ndatabase_url = "sqlite://x.db"\nslack_channel = "#db"\n'
     )
     assert resolve(environ={}, cwd=tmp_path).env_options == {"slack_channel": "#db"}
 
@@ -172,7 +172,7 @@ def test_an_sqlite_url_without_a_file_is_a_usage_error(root: Path) -> None:
 def test_protected_must_be_a_boolean(tmp_path: Path) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "toolkit.toml").write_text(
-        '[toolkit]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotected = "false"\n'
+        '[toolkit]\nmodels = ["toolkit.models"]\n[env.dev]\ndatabase_url = "sqlite://x.db"\nprotected = "false"\n'
     )
     with pytest.raises(ConfigError, match=r"\[env.dev\] protected must be true or false, got 'false'"):
         resolve(environ={}, cwd=tmp_path)

@@ -154,7 +154,7 @@ def _sqlite_absolute(url: str, base: Path) -> str:
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(
             f"config file {path} not found; run from the project root (the folder holding "
@@ -162,6 +162,59 @@ def _load_toml(path: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if path.name != "pyproject.toml":
+        return data
+    # pyproject.toml: [tool.toolkit] holds what config/toolkit.toml's [toolkit] holds, and
+    # its environments as [tool.toolkit.env.NAME].
+    tool = dict(data.get("tool", {}).get("toolkit", {}))
+    return {"toolkit": {k: v for k, v in tool.items() if k != "env"}, "env": tool.get("env", {})}
+
+
+def _find_config(cwd: Path) -> Path:
+    """The nearest config, searching upward from `cwd` as git, ruff and pytest do:
+    `config/toolkit.toml`, else a `pyproject.toml` with a [tool.toolkit] table."""
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / DEFAULT_CONFIG
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    raise ConfigError(
+        f"no config/toolkit.toml or [tool.toolkit] in pyproject.toml in {cwd} or above it; "
+        "run `toolkit init` to write one, or pass --config PATH"
+    )
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        with pyproject.open("rb") as fh:
+            return "toolkit" in tomllib.load(fh).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _with_dotenv(root: Path, environ: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment, with the project's `.env` beneath it (dbmate, Prisma): a variable
+    set in the real environment wins."""
+    path = root / ".env"
+    if not path.is_file():
+        return environ
+    from dotenv import dotenv_values
+
+    found = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return {**found, **environ}
+
+
+def _models_of(section: Mapping[str, Any], config_path: Path) -> list[str]:
+    models = section.get("models")
+    if models is None:
+        table = "[tool.toolkit]" if config_path.name == "pyproject.toml" else "[toolkit]"
+        raise ConfigError(
+            f"{config_path}: {table} models is not set; name your Tortoise model modules there, "
+            'as models = ["app.models"] (toolkit init writes a starting config)'
+        )
+    return [models] if isinstance(models, str) else list(models)
 
 
 def resolve(
@@ -181,10 +234,11 @@ def resolve(
     elif environ.get("TOOLKIT_CONFIG"):
         config_path, config_source = Path(environ["TOOLKIT_CONFIG"]), "TOOLKIT_CONFIG"
     else:
-        config_path, config_source = DEFAULT_CONFIG, "default"
+        config_path, config_source = _find_config(cwd), "default"
     config_path = (cwd / config_path).resolve()
     data = _load_toml(config_path)
     root = _project_root_of(config_path)
+    environ = _with_dotenv(root, environ)
 
     section = data.get("toolkit", {})
     envs = data.get("env", {})
@@ -243,9 +297,7 @@ def resolve(
         raise malformed(url, "not parseable") from None
     hide_from_logs(url)
 
-    models = section.get("models", ["toolkit.models"])
-    if isinstance(models, str):
-        models = [models]
+    models = _models_of(section, config_path)
     engine = _engine(section, config_path)
     migrations_dir, package = _migrations_location(str(section.get("migrations", "migrations")), engine, root)
     root_str = str(root)

@@ -53,3 +53,18 @@ def lint(ctx: click.Context, versions: tuple[str, ...], as_json: bool) -> None:
 
 
 COMMANDS = [sql, history, lint]
+
+
+@click.command()
+@click.option("--models", "models", multiple=True, metavar="MODULE", help="A Tortoise model module (repeatable); default: the models.py files found here.")
+def init(models: tuple[str, ...]) -> None:
+    """Write a starting config/toolkit.toml and create migrations/ and seeds/ here."""
+    from pathlib import Path
+
+    from toolkit.commands.init import init as core
+
+    report = run_core(lambda: core(Path.cwd(), list(models) or None), wait=False)
+    output.print_init(report)
+
+
+COMMANDS.append(init)

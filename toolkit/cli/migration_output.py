@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from toolkit.commands.check import CheckReport
+    from toolkit.commands.init import InitReport
     from toolkit.commands.inspect import HistoryReport, LintReport, SqlReport
     from toolkit.commands.migrate import DryRunReport, MigrateReport, RollbackReport, StatusReport
     from toolkit.commands.wait import WaitReport
@@ -212,3 +213,8 @@ def print_lint(settings: Settings, report: LintReport, *, as_json: bool, warning
     if not warnings:
         refused = len(report.refused)
         click.echo(f"{len(report.findings)} finding(s), {refused} not accepted." if report.findings else "No findings.")
+
+
+def print_init(report: InitReport) -> None:
+    click.echo(f"Wrote {report.config} (models: {', '.join(report.models)}); check the models and the database URLs in it.")
+    click.echo("Next: `toolkit makemigrations`, then `toolkit migrate` and `toolkit seed --count 100`.")
