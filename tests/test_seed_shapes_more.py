@@ -77,3 +77,60 @@ def test_a_one_to_one_primary_key_with_many_to_many_plans_and_seeds(
     assert _query(backend, env, project, "SELECT count(*) FROM m_profiles") == [(20,)]
     links = _query(backend, env, project, "SELECT m_profiles_id, tag_id FROM m_profiles_m_tags")
     assert links and len(set(links)) == len(links)
+
+
+MENTORS = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Employee(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=80)
+    mentor = fields.OneToOneField("models.Employee", null=True, related_name="mentee")
+
+    class Meta:
+        table = "m_employees"
+"""
+
+MENTOR_CHECKS = (
+    # One mentee per mentor, and mentors are real rows.
+    "SELECT count(*) FROM (SELECT mentor_id FROM m_employees WHERE mentor_id IS NOT NULL "
+    "GROUP BY mentor_id HAVING count(*) > 1) t",
+    "SELECT count(*) FROM m_employees e LEFT JOIN m_employees m ON m.id = e.mentor_id "
+    "WHERE e.mentor_id IS NOT NULL AND m.id IS NULL",
+    "SELECT count(*) FROM m_employees WHERE mentor_id = id",
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_self_referencing_one_to_one_gets_one_mentee_per_mentor(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    project = model_project(tmp_path / "mentors", MENTORS)
+    env = _env(backend, request)
+    assert project.run("migrate", env=env).returncode == 0
+    first = project.run("seed", "--model", "Employee=60", "--seed", "4", env=env)
+    assert first.returncode == 0, first.stderr
+    # A fill that never finished: --resume fills the run again.
+    _query(backend, env, project, "DELETE FROM toolkit_seed_fills")
+    resumed = project.run("seed", "--resume", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    more = project.run("seed", "--model", "Employee=40", "--seed", "5", env=env)
+    assert more.returncode == 0, more.stderr
+    for sql in MENTOR_CHECKS:
+        assert _query(backend, env, project, sql) == [(0,)], sql
+    assert _query(backend, env, project, "SELECT count(*) FROM m_employees WHERE mentor_id IS NOT NULL")[0][0] > 40
+
+
+def test_an_override_of_a_deferred_column_is_kept(tmp_path: Path) -> None:
+    seeds = {"employees.py": """
+        from toolkit.seed.definitions import SeedDefinition
+
+        SEED = SeedDefinition(model="Employee", fields={"mentor": None})
+    """}
+    project = model_project(tmp_path / "nomentor", MENTORS, seeds)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed", "--model", "Employee=30")
+    assert result.returncode == 0, result.stderr
+    assert query_db("SELECT count(*) FROM m_employees WHERE mentor_id IS NOT NULL", sqlite_path=project.sqlite_path) == [(0,)]

@@ -14,7 +14,7 @@ from toolkit.seed.inference import default_plans
 from toolkit.seed.pools import Pools
 from toolkit.seed.request import SeedRequest
 from toolkit.seed.rows import RowMaker
-from toolkit.seed.table import Table
+from toolkit.seed.table import Column, Table
 
 FILL_BATCH = 10_000
 
@@ -65,15 +65,46 @@ async def _fill(
     pk = table.primary_key
     if not deferred or pk is None:
         return
+    given = overrides(table, definition, Pools(request.locale)) if definition else {}
     run_keys = _run_keys(table, definition, run, request)
-    q = backend.quote
     for name in deferred:
         col = table.column(name)
+        if col.attr in given or col.name in given:
+            continue  # the seeds/ override's values were loaded: keep them
         assert col.references is not None
+        pairs = await _values(conn, backend, keys, table, col, run_keys, run.seed)
+        await _update(conn, backend, table, col, pairs)
+
+
+async def _values(
+    conn: Connection,
+    backend: Backend,
+    keys: relations.KeySource,
+    table: Table,
+    col: Column,
+    run_keys: list[Any],
+    seed: int,
+) -> list[tuple[Any, Any]]:
+    """(value, key) of every row of the run: unique parents for a one-to-one column."""
+    assert col.references is not None
+    self_reference = col.references[0] == table.name
+    if not (col.one_to_one or col.unique):
         parents = await keys.keys(*col.references)
-        pairs = relations.fill_values(
-            run_keys, parents, col, col.references[0] == table.name, run.seed, table.name
-        )
-        sql = f"UPDATE {q(table.name)} SET {q(col.name)} = ? WHERE {q(pk.name)} = ?"
-        for i in range(0, len(pairs), FILL_BATCH):
-            await conn.execute_many(sql, pairs[i : i + FILL_BATCH])
+        return relations.fill_values(run_keys, parents, col, self_reference, seed, table.name)
+    if not col.nullable:
+        return []  # each row points at itself, which is unique already
+    # The run's own rows let go of their parents first (a fill that stopped half-way).
+    await _update(conn, backend, table, col, [(None, k) for k in run_keys])
+    free = await keys.free(*col.references, table.name, col.name)
+    return relations.fill_unique(run_keys, free, col, self_reference, seed, table.name)
+
+
+async def _update(
+    conn: Connection, backend: Backend, table: Table, col: Column, pairs: list[tuple[Any, Any]]
+) -> None:
+    pk = table.primary_key
+    assert pk is not None
+    q = backend.quote
+    sql = f"UPDATE {q(table.name)} SET {q(col.name)} = ? WHERE {q(pk.name)} = ?"
+    for i in range(0, len(pairs), FILL_BATCH):
+        await conn.execute_many(sql, pairs[i : i + FILL_BATCH])

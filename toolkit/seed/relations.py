@@ -229,3 +229,43 @@ def fill_values(
 def _item(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
+
+
+def fill_unique(
+    run_keys: Sequence[Any],
+    free: np.ndarray,
+    column: Column,
+    self_reference: bool,
+    seed: int,
+    table: str,
+) -> list[tuple[Any, Any]]:
+    """Like `fill_values` for a one-to-one (unique) column: each free parent at most once.
+
+    A reference to the own table takes a free row earlier in key order (chains, never
+    loops); a row left without one stays NULL.
+    """
+    rng = _stream(seed, "fill-unique", table, column.name)
+    keys = sorted(_norm(k) for k in run_keys)
+    u = rng.random(len(keys)).tolist()
+    empty = (rng.random(len(keys)) < (ROOT_RATE if self_reference else 0.1)).tolist()
+    parents = [_item(p) for p in free]  # sorted
+    if not self_reference:
+        parents = [parents[i] for i in rng.permutation(len(parents)).tolist()]
+    pool: list[Any] = []
+    j = 0
+    out: list[tuple[Any, Any]] = []
+    for key, x, e in zip(keys, u, empty):
+        if self_reference:
+            while j < len(parents) and parents[j] < key:
+                pool.append(parents[j])
+                j += 1
+        elif j < len(parents):
+            pool.append(parents[j])
+            j += 1
+        if e or not pool:
+            out.append((None, key))
+            continue
+        i = int(x * len(pool))
+        pool[i], pool[-1] = pool[-1], pool[i]
+        out.append((pool.pop(), key))
+    return out
