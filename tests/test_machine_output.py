@@ -178,3 +178,15 @@ def test_json_output_is_the_only_thing_on_stdout(project: Project) -> None:
     out = project.run("seed", "--count", "100", "--json").stdout
     assert out.lstrip().startswith("{") and out.rstrip().endswith("}")
     json.loads(out)
+
+
+def test_with_json_an_error_is_a_json_object_on_stdout_with_its_exit_code(project: Project) -> None:
+    result = project.run("status", "--json", env={"DATABASE_URL": "postgresql://u:s3cret@127.0.0.1:1/db"})
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["exit_code"] == 1
+    assert data["error"].startswith("cannot reach PostgreSQL at 127.0.0.1:1 ")
+    assert "s3cret" not in result.stdout + result.stderr
+    usage = project.run("seed", "--json", "--count", "0")
+    assert json.loads(usage.stdout) == {"error": "--count must be a positive integer, got 0", "exit_code": 2}
+    assert usage.returncode == 2

@@ -90,6 +90,14 @@ def _one_line_error(output: str) -> str:
     return lines[-1]
 
 
+def _error_of(result, cmd: tuple[str, ...]) -> str:  # type: ignore[no-untyped-def]
+    """The error a command printed: one line on stderr, or with --json a JSON object on stdout."""
+    if "--json" in cmd:
+        assert "Traceback" not in result.stderr, result.stderr
+        return "Error: " + json.loads(result.stdout)["error"]
+    return _one_line_error(result.stderr)
+
+
 def _cmd_id(cmd: tuple[str, ...]) -> str:
     return "-".join(part.lstrip("-") for part in cmd)
 
@@ -219,7 +227,7 @@ def test_a_malformed_url_from_variable_expansion_is_refused_masked(root) -> None
 def test_every_command_refuses_a_malformed_url_without_showing_it(project: Project, url: str, cmd: tuple[str, ...]) -> None:
     result = project.cli("--database-url", url, *cmd)
     assert result.exit_code == 2, result.output
-    _one_line_error(result.stderr)
+    _error_of(result, cmd)
     _assert_clean(result.stdout + result.stderr)
     assert not project.sqlite_path.exists()  # nothing fell back to the config's database
 
@@ -233,7 +241,7 @@ def test_every_command_on_an_unreachable_server_stays_masked(project: Project, u
         assert result.exit_code == 0, result.output
     else:
         assert result.exit_code == 1, result.output
-        assert DEAD in _one_line_error(result.stderr)
+        assert DEAD in _error_of(result, cmd)
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=_cmd_id)
@@ -241,7 +249,7 @@ def test_an_empty_database_url_flag_is_a_usage_error_for_every_command(project: 
     for args in (("--database-url", "", *cmd), (*cmd, "--database-url", "")):
         result = project.cli(*args)
         assert result.exit_code == 2, result.output
-        assert "--database-url is empty" in _one_line_error(result.stderr)
+        assert "--database-url is empty" in _error_of(result, cmd)
         assert not project.sqlite_path.exists()
 
 
@@ -254,7 +262,7 @@ def test_a_password_from_variable_expansion_never_shows(project: Project, passwo
     for cmd in (("status", "--json"), ("migrate",), ("seed", "--count", "1", "--json"), ("check", "--json")):
         result = project.cli("--env", "secret", *cmd, env={"DB_PASSWORD": password})
         assert result.exit_code == (1 if password == ENCODED else 2), result.output
-        _one_line_error(result.stderr)
+        _error_of(result, cmd)
         _assert_clean(result.stdout + result.stderr)
 
 
@@ -267,7 +275,7 @@ def test_the_installed_command_never_shows_it_either(project: Project, url: str,
     for args in (("--database-url", url, "migrate"), ("status", "--json")):
         result = project.run(*args, env={"DATABASE_URL": url}, timeout=30)
         assert result.returncode == code, result.stderr
-        _one_line_error(result.stderr)
+        _error_of(result, args)
         _assert_clean(result.stdout + result.stderr)
 
 
@@ -325,5 +333,5 @@ def test_a_refused_mysql_login_never_shows_the_password(project: Project) -> Non
     for cmd in (("status", "--json"), ("migrate",), ("seed", "--count", "1")):
         result = project.cli(*cmd, env={"DATABASE_URL": url})
         assert result.exit_code == 1, result.output
-        assert "refused user 'root'" in _one_line_error(result.stderr)
+        assert "refused user 'root'" in _error_of(result, cmd)
         _assert_clean(result.stdout + result.stderr)

@@ -27,8 +27,16 @@ class Failure(click.ClickException):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]  # Click declares it on the class
+        ctx = click.get_current_context(silent=True)
+        self.as_json = bool(ctx is not None and ctx.params.get("as_json"))
 
     def show(self, file: Any = None) -> None:
+        if self.as_json:
+            # A script that asked for JSON gets its error as JSON too, on stdout.
+            import json
+
+            click.echo(json.dumps({"error": self.format_message(), "exit_code": self.exit_code}))
+            return
         label = "Interrupted" if self.exit_code == EXIT_INTERRUPTED else "Error"
         click.echo(f"{label}: {self.format_message()}", err=True)
 
