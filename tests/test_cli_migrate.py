@@ -206,7 +206,7 @@ def test_column_changes_and_a_new_foreign_key_migrate_both_backends(project: Pro
     assert made.returncode == 0, made.stderr
     text = next((project.root / "migrations" / "models").glob("2_*_changes.py")).read_text()
     assert 'TYPE VARCHAR(80)' in text and "FOREIGN KEY" in text
-    assert '-- SQLite: type change of "users"."first_name" left as it was' in text
+    assert 'CREATE TABLE "new__users"' in text  # SQLite rebuilds the table for the type change
     for env in ({}, {"DATABASE_URL": pg_url}):
         for step in (("migrate",), ("seed", "--model", "User=30"), ("rollback",), ("migrate",)):
             result = project.run(*step, env=env)

@@ -22,7 +22,8 @@ async def test_a_held_table_lock_fails_the_migration_naming_the_blocker(
     holder = await asyncpg.connect(pg_url)
     app = await asyncpg.connect(pg_url)
     try:
-        await holder.execute("BEGIN; SELECT count(*) FROM users")  # a long read: ACCESS SHARE
+        await holder.execute("BEGIN")
+        await holder.execute("SELECT count(*) FROM users")  # a long read: ACCESS SHARE
         pid = holder.get_server_pid()
         monkeypatch.chdir(project.root)
         settings = resolve(database_url=pg_url)
