@@ -50,6 +50,8 @@ async def test_a_held_table_lock_fails_the_migration_naming_the_blocker(
         await app.close()
     status = await asyncio.to_thread(project.run, "status", "--exit-code", env=db.env)
     assert status.returncode == 1  # still pending
-    columns = db.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")
+    columns = await asyncio.to_thread(
+        db.query, "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+    )
     assert ("nick",) not in columns
     assert (await asyncio.to_thread(project.run, "migrate", env=db.env)).returncode == 0
