@@ -144,3 +144,17 @@ def test_only_the_cli_imports_click() -> None:
 def test_no_module_is_too_long_to_read_in_one_sitting() -> None:
     long = {m: n for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+MAX_FUNCTION_LINES = 65
+
+
+def test_no_function_is_too_long_to_hold_in_mind() -> None:
+    long = {}
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long[f"{module}.{node.name}"] = lines
+    assert long == {}

@@ -217,38 +217,24 @@ def _models_of(section: Mapping[str, Any], config_path: Path) -> list[str]:
     return [models] if isinstance(models, str) else list(models)
 
 
-def resolve(
-    *,
-    env: str | None = None,
-    database_url: str | None = None,
-    config: str | os.PathLike[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-) -> Settings:
-    """Build the `Settings` for one command from flags, environment variables and the file."""
-    environ = os.environ if environ is None else environ
-    cwd = Path.cwd() if cwd is None else cwd
-
+def _config_path(config: str | os.PathLike[str] | None, environ: Mapping[str, str], cwd: Path) -> tuple[Path, str]:
     if config is not None:
-        config_path, config_source = Path(config), "flag"
+        path, source = Path(config), "flag"
     elif environ.get("TOOLKIT_CONFIG"):
-        config_path, config_source = Path(environ["TOOLKIT_CONFIG"]), "TOOLKIT_CONFIG"
+        path, source = Path(environ["TOOLKIT_CONFIG"]), "TOOLKIT_CONFIG"
     else:
-        config_path, config_source = _find_config(cwd), "default"
-    config_path = (cwd / config_path).resolve()
-    data = _load_toml(config_path)
-    root = _project_root_of(config_path)
-    environ = _with_dotenv(root, environ)
+        path, source = _find_config(cwd), "default"
+    return (cwd / path).resolve(), source
 
-    section = data.get("toolkit", {})
-    envs = data.get("env", {})
-    if not isinstance(section, dict) or not isinstance(envs, dict):
-        raise ConfigError(f"{config_path}: [toolkit] and [env.NAME] must be tables")
 
+def _environment(
+    env: str | None, environ: Mapping[str, str], section: Mapping[str, Any], envs: dict[str, Any], config_path: Path
+) -> tuple[str, str, dict[str, Any]]:
+    """(name, where the name came from, its [env.NAME] table)."""
     default_env = str(section.get("default_env", "dev"))
     if not envs:
         # A config with no environments at all still runs on the embedded default.
-        envs = {default_env: {"database_url": f"sqlite://{default_env}.sqlite3"}}
+        envs[default_env] = {"database_url": f"sqlite://{default_env}.sqlite3"}
     if env:
         env_name, env_source = env, "flag"
     elif environ.get("TOOLKIT_ENV"):
@@ -261,12 +247,18 @@ def resolve(
             f"unknown environment {env_name!r} (from {env_source}); "
             f"known environments in {config_path}: {known}"
         )
-    env_section = envs[env_name]
     _refuse_typos(section, _TOOLKIT_KEYS, "[toolkit]", config_path)
     for name, table in envs.items():
         if isinstance(table, dict):
             _refuse_typos(table, _ENV_KEYS, f"[env.{name}]", config_path)
+    return env_name, env_source, envs[env_name]
 
+
+def _database_url(
+    database_url: str | None, environ: Mapping[str, str], env_name: str, env_section: Mapping[str, Any],
+    config_path: Path, cwd: Path, root: Path,
+) -> tuple[str, str]:
+    """(the URL, where it came from): flag > DATABASE_URL > the environment's table."""
     if database_url is not None and not database_url.strip():
         # An empty flag (`--database-url "$UNSET_VAR"`) must not quietly mean the config's database.
         raise ConfigError(
@@ -274,11 +266,9 @@ def resolve(
             "or leave the option out to use DATABASE_URL or the config file"
         )
     if database_url:
-        url, url_source = database_url, "flag"
-        url = _sqlite_absolute(url, cwd) if url.lower().startswith("sqlite://") else url
+        url, url_source, base = database_url, "flag", cwd
     elif environ.get("DATABASE_URL"):
-        url, url_source = environ["DATABASE_URL"], "DATABASE_URL"
-        url = _sqlite_absolute(url, cwd) if url.lower().startswith("sqlite://") else url
+        url, url_source, base = environ["DATABASE_URL"], "DATABASE_URL", cwd
     else:
         raw = env_section.get("database_url")
         if not raw:
@@ -287,8 +277,8 @@ def resolve(
                 "set it there, or pass --database-url / DATABASE_URL"
             )
         url = expand_vars(str(raw), environ, f"[env.{env_name}] database_url")
-        url_source = "config"
-        url = _sqlite_absolute(url, root) if url.lower().startswith("sqlite://") else url
+        url_source, base = "config", root
+    url = _sqlite_absolute(url, base) if url.lower().startswith("sqlite://") else url
     try:
         check_url(url)  # fail early on an unknown scheme or a malformed server address
     except ConfigError:
@@ -296,15 +286,36 @@ def resolve(
     except Exception:  # whatever a parser makes of it, the message shows only the masked form
         raise malformed(url, "not parseable") from None
     hide_from_logs(url)
+    return url, url_source
 
+
+def resolve(
+    *,
+    env: str | None = None,
+    database_url: str | None = None,
+    config: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build the `Settings` for one command from flags, environment variables and the file."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    config_path, config_source = _config_path(config, environ, cwd)
+    data = _load_toml(config_path)
+    root = _project_root_of(config_path)
+    environ = _with_dotenv(root, environ)
+    section = data.get("toolkit", {})
+    envs = data.get("env", {})
+    if not isinstance(section, dict) or not isinstance(envs, dict):
+        raise ConfigError(f"{config_path}: [toolkit] and [env.NAME] must be tables")
+    env_name, env_source, env_section = _environment(env, environ, section, envs, config_path)
+    url, url_source = _database_url(database_url, environ, env_name, env_section, config_path, cwd, root)
     models = _models_of(section, config_path)
     engine = _engine(section, config_path)
     migrations_dir, package = _migrations_location(str(section.get("migrations", "migrations")), engine, root)
-    root_str = str(root)
     # Model modules are named relative to the project root, as in any Python project.
-    if root_str not in sys.path:
-        sys.path.insert(0, root_str)
-
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     return Settings(
         project_root=root,
         config_path=config_path,
