@@ -19,6 +19,7 @@ LAYERS = {
     "models": 3,
     "protect": 3,
     "seed": 3,
+    "factories": 3,
     "migrations": 3,
     "makemigrations": 3,
     "commands": 4,
