@@ -55,3 +55,21 @@ async def test_a_held_table_lock_fails_the_migration_naming_the_blocker(
     )
     assert ("nick",) not in columns
     assert (await asyncio.to_thread(project.run, "migrate", env=db.env)).returncode == 0
+
+
+def test_an_index_built_concurrently_applies_once_and_rolls_back(project: Project, pg_url: str) -> None:
+    db = Target("postgres", {"DATABASE_URL": pg_url}, pg_url)
+    assert project.run("migrate", env=db.env).returncode == 0
+    write_migration(
+        project.root, 1, "city_index", 'CREATE INDEX CONCURRENTLY "idx_city" ON "users" ("city");',
+        'DROP INDEX CONCURRENTLY "idx_city";', in_transaction=False,
+    )
+    applied = project.run("migrate", env=db.env)
+    assert applied.returncode == 0, applied.stderr
+    assert db.query("SELECT indexname FROM pg_indexes WHERE indexname = 'idx_city'") == [("idx_city",)]
+    assert len(db.versions()) == 2
+    assert project.run("lint").returncode == 0  # the safe form is no finding
+    reverted = project.run("rollback", env=db.env)
+    assert reverted.returncode == 0, reverted.stderr
+    assert db.query("SELECT indexname FROM pg_indexes WHERE indexname = 'idx_city'") == []
+    assert len(db.versions()) == 1
