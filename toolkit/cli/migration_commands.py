@@ -68,10 +68,17 @@ def migrate(
 @click.command()
 @click.option("--name", metavar="NAME", help="Label for the migration file (letters, digits, _).")
 @click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
+@click.option("--merge", is_flag=True, help="Two branches each added migration N: number the newer one after the last, with today's models state.")
 @click.pass_context
-def makemigrations(ctx: click.Context, name: str | None, empty: bool) -> None:
+def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool) -> None:
     """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
     settings = resolve_settings(ctx)
+    if merge:
+        from toolkit.migrations.writer import merge_branches
+
+        moved = run_core(lambda: merge_branches(settings))
+        output.print_merge(settings, moved)
+        return
     if empty:
         from toolkit.migrations.writer import write_data_migration
 

@@ -218,3 +218,11 @@ def print_lint(settings: Settings, report: LintReport, *, as_json: bool, warning
 def print_init(report: InitReport) -> None:
     click.echo(f"Wrote {report.config} (models: {', '.join(report.models)}); check the models and the database URLs in it.")
     click.echo("Next: `toolkit makemigrations`, then `toolkit migrate` and `toolkit seed --count 100`.")
+
+
+def print_merge(settings: Settings, moved: tuple[Path, Path] | None) -> None:
+    if moved is None:
+        click.echo("Nothing to merge: no two migrations share a number.")
+        return
+    old, new = (os.path.relpath(p, settings.project_root) for p in moved)
+    click.echo(f"Renumbered {old} -> {new}, with the merged models' state; now run `toolkit migrate`.")

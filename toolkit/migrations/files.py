@@ -35,7 +35,8 @@ def migration_files(settings: Settings, *, required: bool = True) -> list[str]:
             # Two branches each added migration N: the order would be a guess.
             raise ToolkitError(
                 f"two migrations share the number {before.split('_', 1)[0]}: {before} and "
-                f"{after}; renumber the newer one (and check it still applies after the other)"
+                f"{after} (two branches?); merge the model code, then run `toolkit makemigrations "
+                "--merge` to number the newer one after the other with the merged models state"
             )
     return files
 

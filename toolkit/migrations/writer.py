@@ -86,3 +86,39 @@ async def write_data_migration(settings: Settings, name: str) -> Path:
     path = settings.app_migrations_dir / f"{number}_{datetime.now():%Y%m%d%H%M%S}_{name}.py"
     path.write_text(DATA_TEMPLATE.format(number=number, name=name, models_state=state.group(0)), encoding="utf-8")
     return path
+
+
+_NUMBERED = re.compile(r"^(\d+)_(.*\.py)$")
+
+
+async def merge_branches(settings: Settings) -> tuple[Path, Path] | None:
+    """Two branches each added migration N: number the newer file after the last one, and
+    give it the models state of today's (merged) models, so the next `makemigrations` and
+    `check` see no change. The SQL of both files stays as written. (old, new) path, or None
+    when no two files share a number."""
+    folder = settings.app_migrations_dir
+    numbered = sorted(
+        (int(m.group(1)), p) for p in folder.glob("*.py") if (m := _NUMBERED.match(p.name))
+    )
+    numbers = [n for n, _ in numbered]
+    clash = next((n for n in numbers if numbers.count(n) > 1), None)
+    if clash is None:
+        return None
+    newer = max((p for n, p in numbered if n == clash), key=lambda p: p.name)
+    target = folder / f"{max(numbers) + 1}_{_NUMBERED.match(newer.name).group(2)}"  # type: ignore[union-attr]
+    text = newer.read_text(encoding="utf-8")
+    if _STATE.search(text) is None:
+        raise ToolkitError(f"{newer} has no MODELS_STATE; merge it by hand")
+    state = await _current_state(settings)
+    target.write_text(_STATE.sub(lambda _: state, text, count=1), encoding="utf-8")
+    newer.unlink()
+    return newer, target
+
+
+async def _current_state(settings: Settings) -> str:
+    from aerich.utils import get_formatted_compressed_data, get_models_describe
+
+    from toolkit.db import orm
+
+    async with orm(settings, url="sqlite://:memory:"):
+        return f"MODELS_STATE = (\n    {get_formatted_compressed_data(get_models_describe(settings.app))}\n)"
