@@ -40,7 +40,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 if TYPE_CHECKING:
-    from toolkit.seed.run import SeedReport
     from toolkit.settings import Settings
 
 ENV_URL = "TOOLKIT_TEST_DATABASE_URL"
@@ -309,12 +308,73 @@ def _toolkit_connections(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     item = request.node
     if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-        item.obj = _closing_test(item.obj)
+        test = item.obj
+        isolated = {"toolkit_transaction", "toolkit_isolated"} & set(request.fixturenames)
+        item.obj = _closing_test(_rolled_back(test) if isolated else test)
     yield
     _release_leftovers()
 
 
-Seeder = Callable[..., Awaitable["SeedReport"]]
+class _RollBack(Exception):
+    """Raised out of the isolation transaction to make Tortoise roll it back."""
+
+
+# Set while a test runs inside the isolation transaction: toolkit_seed then seeds through it.
+_isolated: contextvars.ContextVar[bool] = contextvars.ContextVar("toolkit_isolated", default=False)
+
+
+def _rolled_back(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`function` run inside one transaction, rolled back whatever it did.
+
+    It runs in the test's own task (not a fixture's), so the transaction's connection is
+    the one every ORM call of the test sees, under pytest-asyncio and anyio alike; an
+    `in_transaction()` the test opens nests inside it as a savepoint.
+    """
+
+    @functools.wraps(function)
+    async def test_in_transaction(*args: Any, **kwargs: Any) -> Any:
+        from tortoise.transactions import in_transaction
+
+        result = None
+        token = _isolated.set(True)
+        try:
+            async with in_transaction():
+                result = await function(*args, **kwargs)
+                raise _RollBack
+        except _RollBack:
+            pass
+        finally:
+            _isolated.reset(token)
+        return result
+
+    return test_in_transaction
+
+
+@pytest.fixture
+def toolkit_transaction(toolkit_db: ToolkitTestDatabase) -> ToolkitTestDatabase:
+    """Run the (async) test inside a transaction rolled back at its end.
+
+    The plugin wraps the test coroutine itself (see `_rolled_back`); this fixture only asks
+    for it. Rows made by the ORM, `toolkit_factory` or `toolkit_seed` are gone afterwards.
+    """
+    return toolkit_db
+
+
+@pytest.fixture
+def toolkit_isolated(toolkit_transaction: ToolkitTestDatabase) -> ToolkitTestDatabase:
+    """The same as `toolkit_transaction`."""
+    return toolkit_transaction
+
+
+@pytest.fixture
+def toolkit_factory(toolkit_db: ToolkitTestDatabase) -> Callable[..., Any]:
+    """`toolkit.factories.factory`, reading the project's seeds/ (definitions and STATES)."""
+    from toolkit.factories import factory
+
+    return functools.partial(factory, seeds_dir=toolkit_db.settings.seeds_dir)
+
+
+Seeder = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
@@ -322,13 +382,23 @@ def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
     """`await toolkit_seed("User", 500, seed=1)`: seed with the CLI's seeder; returns its report.
 
     Keyword options are those of `toolkit.seed.run.SeedRequest` (`truncate`, `batch_size`,
-    `concurrency`, `locale`, ...).
+    `concurrency`, `locale`, ...). Any other keyword is a field override
+    (`toolkit_seed("User", 5, is_admin=True)`): the rows are then made by
+    `toolkit.factories` and the created objects are returned. Inside `toolkit_transaction`
+    it always goes that way, since the seeder's own connection can't see (or join) the
+    test's transaction.
     """
 
-    async def seed(model: str = "User", count: int = 100, **options: Any) -> SeedReport:
+    async def seed(model: str = "User", count: int = 100, **options: Any) -> Any:
+        from dataclasses import fields
+
         from toolkit.seed.run import SeedRequest
         from toolkit.seed.run import seed as run_seed
 
+        known = {f.name for f in fields(SeedRequest)}
+        overrides = {k: v for k, v in options.items() if k not in known}
+        if overrides or _isolated.get():
+            return await _factory_seed(toolkit_db, model, count, options, overrides)
         # A throwaway test database: protection is for the databases people keep.
         request = SeedRequest(counts={model: count}, force=True, **options)
         loop = asyncio.get_running_loop()
@@ -344,6 +414,25 @@ def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
             await loop.create_task(_rebind(toolkit_db.settings), context=contextvars.copy_context())
 
     return seed
+
+
+async def _factory_seed(
+    db: ToolkitTestDatabase, model: str, count: int, options: dict, overrides: dict
+) -> list[Any]:
+    from toolkit.factories import factory
+
+    allowed = {"seed", "locale", "batch_size", "concurrency", "force"}
+    refused = sorted(k for k in options if k not in overrides and k not in allowed)
+    if refused:
+        raise pytest.UsageError(
+            f"toolkit_seed: {', '.join(refused)} can't be used with field overrides or inside "
+            "toolkit_transaction (rows are made through the ORM there)"
+        )
+    made = factory(
+        model, seed=options.get("seed"), seeds_dir=db.settings.seeds_dir,
+        locale=options.get("locale", "en_US"),
+    )
+    return await made.create_batch(count, **overrides)
 
 
 async def _rebind(settings: Settings) -> None:
