@@ -134,3 +134,37 @@ def test_an_override_of_a_deferred_column_is_kept(tmp_path: Path) -> None:
     result = project.run("seed", "--model", "Employee=30")
     assert result.returncode == 0, result.stderr
     assert query_db("SELECT count(*) FROM m_employees WHERE mentor_id IS NOT NULL", sqlite_path=project.sqlite_path) == [(0,)]
+
+
+PLACES = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Place(Model):
+    id = fields.IntField(primary_key=True)
+    longitude = fields.DecimalField(max_digits=10, decimal_places=8)
+    latitude = fields.DecimalField(max_digits=9, decimal_places=6)
+    lng = fields.FloatField()
+
+    class Meta:
+        table = "m_places"
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_coordinates_fit_their_decimal_digits(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    from decimal import Decimal
+
+    project = model_project(tmp_path / "places", PLACES)
+    env = _env(backend, request)
+    assert project.run("migrate", env=env).returncode == 0
+    result = project.run("seed", "--model", "Place=500", "--seed", "2", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = _query(backend, env, project, "SELECT longitude, latitude, lng FROM m_places")
+    longitudes = [Decimal(str(r[0])) for r in rows]
+    assert all(abs(v) < 100 for v in longitudes) and len(set(longitudes)) > 400
+    assert all(abs(Decimal(str(r[1]))) <= 90 for r in rows)
+    assert any(abs(r[2]) > 100 for r in rows)  # a float keeps the full range

@@ -197,11 +197,14 @@ def sku(ctx: Ctx) -> list[Any]:
 
 def coordinate(limit: float) -> Gen:
     def gen(ctx: Ctx) -> list[Any]:
-        values = tolist(np.round(ctx.rng.uniform(-limit, limit, ctx.n), 6))
-        if ctx.column.kind == "decimal":
-            places = ctx.column.decimal_places or 6
-            return [Decimal(f"{v:.{places}f}") for v in values]
-        return values
+        col = ctx.column
+        if col.kind != "decimal":
+            return tolist(np.round(ctx.rng.uniform(-limit, limit, ctx.n), 6))
+        places = col.decimal_places if col.decimal_places is not None else 6
+        # Scaled down to what the column holds: DECIMAL(10, 8) keeps below 100.
+        top = min(float(limit), 10.0 ** ((col.max_digits or 12) - places) - 10.0**-places)
+        values = np.round(ctx.rng.uniform(-top, top, ctx.n), min(places, 12)).tolist()
+        return [Decimal(f"{v:.{places}f}") for v in values]
 
     return gen
 

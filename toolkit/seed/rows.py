@@ -71,6 +71,8 @@ class RowMaker:
         )
         if (col.minimum is not None or col.maximum is not None) and not col.unique:
             values = within_bounds(values, col)
+        if col.kind == "decimal" and plan.some_nulls:
+            values = within_digits(values, col)  # inferred values always fit the column
         row[col.attr] = values
         if plan.some_nulls and col.nullable and not col.unique and not col.primary_key:
             nulls = rng.random(len(values)) < NULL_RATE
@@ -136,4 +138,19 @@ def within_bounds(values: list[Any], col: Column) -> list[Any]:
             out.append(kind(lo + (lo - v)))  # reflected above the minimum
         else:
             out.append(v)
+    return out
+
+
+def within_digits(values: list[Any], col: Column) -> list[Any]:
+    """Decimals rounded to the column's places and wrapped inside its digits."""
+    places = col.decimal_places if col.decimal_places is not None else 2
+    cap = Decimal(10) ** ((col.max_digits or 12) - places)
+    unit = Decimal(1).scaleb(-places)
+    out = []
+    for v in values:
+        if isinstance(v, Decimal) and v.is_finite():
+            v = v.quantize(unit)
+            if abs(v) >= cap:
+                v = (v % cap).quantize(unit)
+        out.append(v)
     return out
