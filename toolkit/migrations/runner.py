@@ -123,7 +123,7 @@ async def run(step: Step, name: str, direction: Direction) -> Outcome:
     declared_atomic = bool(getattr(module, "RUN_IN_TRANSACTION", True))
     checked = step.backend.checks_foreign_keys_after_migration
     if checked:
-        await _foreign_keys(client, on=False)  # a no-op inside a transaction: before it
+        await foreign_keys(client, on=False)  # a no-op inside a transaction: before it
     try:
         if not declared_atomic:
             return await _loose(step, module, name, direction, client)
@@ -132,7 +132,7 @@ async def run(step: Step, name: str, direction: Direction) -> Outcome:
         return await _pinned(step, module, name, direction)
     finally:
         if checked:
-            await _foreign_keys(client, on=True)
+            await foreign_keys(client, on=True)
 
 
 async def _atomic(step: Step, module: ModuleType, name: str, direction: Direction) -> Outcome:
@@ -148,7 +148,7 @@ async def _atomic(step: Step, module: ModuleType, name: str, direction: Directio
                 await conn.execute_script(bound)
             statements = await _statements(step, module, name, direction, conn)
             await _execute(step, conn, statements)
-            await _check_foreign_keys(step, conn)
+            await check_foreign_keys(step, conn)
             await step.lock.verify()
             await _record(step, module, name, direction, conn)
     except LockLost as lost:
@@ -196,7 +196,7 @@ async def _pinned(step: Step, module: ModuleType, name: str, direction: Directio
     except Exception as exc:
         raise StepFailed(exc, atomic=False) from None
     finally:
-        await _release_step_lock(step)
+        await release_step_lock(step)
     if lost is not None:
         raise StepLockLost(lost, kept=True)
     return "done"
@@ -221,7 +221,7 @@ async def _loose(step: Step, module: ModuleType, name: str, direction: Direction
     try:
         if statements:
             await client.execute_script(sql)
-        await _check_foreign_keys(step, client)
+        await check_foreign_keys(step, client)
         await _record(step, module, name, direction, client)
     except Exception as exc:
         raise StepFailed(exc, atomic=undone) from None
@@ -271,22 +271,29 @@ async def _already_done(step: Step, conn: Any, name: str, direction: Direction) 
     """Take the step lock on this connection, then re-read whether `name` is applied."""
     from aerich.models import Aerich
 
-    lock = step.backend.step_lock_sql()
-    if lock is not None:
-        rows = await conn.execute_query_dict(lock[0])
-        got = next(iter(rows[0].values()), None) if rows else None
-        if got == 0:
-            raise MigrationFailed(
-                f"another migration held the step lock on {step.backend.where} for too long; "
-                "run `toolkit migrate` again"
-            )
+    await take_step_lock(step, conn)
     if not await conn.execute_query_dict(step.backend.table_exists_sql("aerich")):
         return direction == "downgrade"  # the first migration creates Aerich's table
     applied = await Aerich.filter(app=step.settings.app, version=name).using_db(conn).exists()
     return applied if direction == "upgrade" else not applied
 
 
-async def _release_step_lock(step: Step) -> None:
+async def take_step_lock(step: Step, conn: Any) -> None:
+    """The lock this migration's own connection holds until it commits (a runner that took
+    over a lost migration lock waits here for our commit, then re-reads what is applied)."""
+    lock = step.backend.step_lock_sql()
+    if lock is None:
+        return
+    rows = await conn.execute_query_dict(lock[0])
+    got = next(iter(rows[0].values()), None) if rows else None
+    if got == 0:
+        raise MigrationFailed(
+            f"another migration held the step lock on {step.backend.where} for too long; "
+            "run `toolkit migrate` again"
+        )
+
+
+async def release_step_lock(step: Step) -> None:
     lock = step.backend.step_lock_sql()
     if lock is None or not lock[1]:
         return
@@ -298,11 +305,11 @@ async def _release_step_lock(step: Step) -> None:
         return
 
 
-async def _foreign_keys(client: Any, *, on: bool) -> None:
+async def foreign_keys(client: Any, *, on: bool) -> None:
     await client.execute_query(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
 
 
-async def _check_foreign_keys(step: Step, conn: Any) -> None:
+async def check_foreign_keys(step: Step, conn: Any) -> None:
     if not step.backend.checks_foreign_keys_after_migration:
         return
     rows = await conn.execute_query_dict("PRAGMA foreign_key_check")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.backends.base import Connection, LockHandle
 from toolkit.backends.session import Database
-from toolkit.errors import LockLost, MigrationFailed, ToolkitError
+from toolkit.errors import LockLost, ToolkitError
 from toolkit.migrations import checksums, files, runner
 from toolkit.migrations.engine import Direction, Engine, EngineSession, Outcome
 from toolkit.migrations.runner import LockWaitTimeout, StepFailed, StepLockLost
@@ -114,7 +114,7 @@ class TortoiseSession(EngineSession):
         client = Tortoise.get_connection(self.step.alias)
         checked = self.step.backend.checks_foreign_keys_after_migration
         if checked:
-            await runner._foreign_keys(client, on=False)  # a no-op inside a transaction: before it
+            await runner.foreign_keys(client, on=False)  # a no-op inside a transaction: before it
         try:
             if not migration.atomic:
                 return await self._loose(name, migration, state, direction)
@@ -124,7 +124,7 @@ class TortoiseSession(EngineSession):
             return await self._pinned(name, migration, state, direction)
         finally:
             if checked:
-                await runner._foreign_keys(client, on=True)
+                await runner.foreign_keys(client, on=True)
 
     async def _atomic(self, name: str, migration: Migration, state: State, direction: Direction) -> Outcome:
         from tortoise.transactions import in_transaction
@@ -140,7 +140,7 @@ class TortoiseSession(EngineSession):
                 if bound:  # after the step lock, which must wait as long as it takes
                     await conn.execute_script(bound)
                 await self._operations(conn, migration, state, direction)
-                await runner._check_foreign_keys(step, conn)
+                await runner.check_foreign_keys(step, conn)
                 await step.lock.verify()
                 await self._record(conn, name, direction)
         except LockLost as lost:
@@ -186,7 +186,7 @@ class TortoiseSession(EngineSession):
         except Exception as exc:
             raise StepFailed(exc, atomic=False) from None
         finally:
-            await runner._release_step_lock(step)
+            await runner.release_step_lock(step)
         if lost is not None:
             raise StepLockLost(lost, kept=True)
         return "done"
@@ -204,7 +204,7 @@ class TortoiseSession(EngineSession):
         client = Tortoise.get_connection(step.alias)
         try:
             await self._operations(client, migration, state, direction, atomic=False)
-            await runner._check_foreign_keys(step, client)
+            await runner.check_foreign_keys(step, client)
             async with in_transaction(step.alias) as conn:
                 _watch(conn, step)
                 await self._record(conn, name, direction)
@@ -231,15 +231,7 @@ class TortoiseSession(EngineSession):
     async def _already_done(self, conn: Any, name: str, direction: Direction) -> bool:
         """Take the step lock on this connection, then re-read whether `name` is recorded."""
         step = self.step
-        lock = step.backend.step_lock_sql()
-        if lock is not None:
-            rows = await conn.execute_query_dict(lock[0])
-            got = next(iter(rows[0].values()), None) if rows else None
-            if got == 0:
-                raise MigrationFailed(
-                    f"another migration held the step lock on {step.backend.where} for too long; "
-                    "run `toolkit migrate` again"
-                )
+        await runner.take_step_lock(step, conn)
         if not await conn.execute_query_dict(step.backend.table_exists_sql(TABLE)):
             return direction == "downgrade"  # the first migration creates Tortoise's table
         a, n = step.marks(2)
@@ -278,7 +270,7 @@ class TortoiseSession(EngineSession):
                     return
                 await self._record(conn, name, "upgrade")
         finally:
-            await runner._release_step_lock(self.step)
+            await runner.release_step_lock(self.step)
 
 
 def _watch(conn: Any, step: runner.Step) -> list[str]:
