@@ -96,10 +96,10 @@ async def test_a_handful_of_rows_takes_milliseconds(db: Path) -> None:
 
 def test_downstream_factories_roll_back_per_test_on_sqlite_and_with_xdist(tmp_path: Path) -> None:
     result, _ = run_downstream(tmp_path, "-o", "asyncio_mode=auto", "factory_tests")
-    assert "4 passed" in result.stdout, result.stdout + result.stderr
+    assert "8 passed" in result.stdout, result.stdout + result.stderr
     pytest.importorskip("xdist")
     result, _ = run_downstream(tmp_path / "x", "-o", "asyncio_mode=auto", "-n", "2", "factory_tests")
-    assert "4 passed" in result.stdout, result.stdout + result.stderr
+    assert "8 passed" in result.stdout, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("server", ["postgres", "mysql"])
@@ -110,4 +110,4 @@ def test_downstream_factories_roll_back_per_test_on_servers(tmp_path: Path, serv
     result, _ = run_downstream(
         tmp_path, "-o", "asyncio_mode=auto", "factory_tests", env={"TOOLKIT_TEST_DATABASE_URL": url}
     )
-    assert "4 passed" in result.stdout, result.stdout + result.stderr
+    assert "8 passed" in result.stdout, result.stdout + result.stderr
