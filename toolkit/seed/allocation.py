@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from toolkit.backends.base import Backend, Connection
+from toolkit.backends.base import Backend, Connection, quote_ident
 from toolkit.errors import UsageError
 from toolkit.seed import ledger
 from toolkit.seed.capacity import check_capacity
@@ -36,24 +36,26 @@ async def allocate(
                 await backend.empty_table(tx, p.table.name)
                 await ledger.forget_table(tx, p.table.name)
         for p in plan:
-            run, joined = await ledger.start_run(
-                tx,
-                table=p.table.name,
-                seed=seed_value,
-                count=p.count,
-                shard=shard,
-                shards=shards,
-                settings={
-                    "locale": request.locale,
-                    "batch_size": request.batch_size or backend.default_batch_size,
-                    "model": p.model,
-                    "deferred": list(p.deferred),
-                },
-                run_id=request.run_id,
+            definition = definitions.get(p.model)
+            settings = {
+                "locale": request.locale,
+                "batch_size": request.batch_size or backend.default_batch_size,
+                "model": p.model,
+                "deferred": list(p.deferred),
+            }
+            found = await ledger.find_run(
+                tx, table=p.table.name, seed=seed_value, count=p.count, shard=shard,
+                shards=shards, run_id=request.run_id,
+            )
+            run = found or await ledger.new_run(
+                tx, table=p.table.name, seed=seed_value, count=p.count, shards=shards,
+                settings=settings, run_id=request.run_id,
                 max_id=await max_id(tx, backend, p.table),  # type: ignore[arg-type]
             )
-            definition = definitions.get(p.model)
+            # Refused before the run is written: a run no --resume could finish.
             check_capacity(p, run, set(definition.fields) if definition else set())
+            await ledger.record_run(tx, run, shard, new=found is None)
+            joined = found is not None
             pk = p.table.primary_key
             if pk is not None and pk.db_generated:
                 # Reserve the run's explicit keys now: rows the application inserts while
@@ -84,7 +86,33 @@ async def resumable(
             f"the unfinished seed runs here are sharded ({', '.join(f'N={n}' for n in other)}); "
             f"finish each shard with `toolkit seed --resume --shard K/N`"
         )
-    return [(by_table[run.table], run, True) for run in unfinished if run.shards == request.shard[1]]
+    jobs = [(by_table[run.table], run, True) for run in unfinished if run.shards == request.shard[1]]
+    for model, run, _ in jobs:
+        await _refuse_taken_keys(conn, model, tables[model], run)
+    return jobs
+
+
+async def _refuse_taken_keys(conn: Connection, model: str, table: Table, run: ledger.Run) -> None:
+    """A run whose unloaded keys other rows already hold would fail on every --resume
+    (a ledger of a toolkit that didn't allocate keys past other runs): say so instead."""
+    pk = table.primary_key
+    if pk is None or not pk.db_generated:
+        return
+    low, high = run.id_offset + run.start + 1, run.id_offset + run.stop
+    held = await conn.fetch(
+        f"SELECT COUNT(*) FROM {quote_ident(table.name)} "
+        f"WHERE {quote_ident(pk.name)} BETWEEN ? AND ?",
+        low, high,
+    )
+    loaded = sum(count for _, count in await ledger.completed(conn, run))
+    foreign = int(held[0][0]) - loaded
+    if foreign > 0:
+        raise UsageError(
+            f"seed run {run.run_id} of {table.name} can't be resumed: {foreign:,} rows it "
+            f"didn't write already hold keys in its range {low:,}..{high:,}; "
+            f"give up on it with `toolkit seed --truncate --model {model} --count N` "
+            f"(empties {table.name}) or delete it from {ledger.RUNS}"
+        )
 
 
 async def unfilled(

@@ -9,6 +9,9 @@ Three small tables, created on first use, in the seeded database itself:
 
 Row indices of a table are handed out once: a new run starts after every earlier run of
 that table. That is what keeps unique columns (derived from the index) from colliding.
+Generated integer keys are handed out once too: a new run's keys start past the table's
+highest key and past every key any earlier run of the table was given (finished or not),
+both read under the ledger's lock.
 """
 
 from __future__ import annotations
@@ -150,6 +153,66 @@ async def next_index(tx: Tx, table: str) -> int:
     return int(rows[0][0])
 
 
+async def next_key(tx: Tx, table: str) -> int:
+    """The highest generated key any run of `table` was given (0 if none)."""
+    rows = await tx.fetch(
+        f"SELECT COALESCE(MAX(id_offset + start_index + row_count), 0) FROM {RUNS} "
+        "WHERE table_name = ?",
+        table,
+    )
+    return int(rows[0][0])
+
+
+async def new_run(
+    tx: Tx, *, table: str, seed: int, count: int, shards: int, settings: dict[str, Any],
+    run_id: str | None = None, max_id: int = 0,
+) -> Run:
+    """A run at the table's next index, its keys past `max_id` and every allocated key.
+    Not recorded yet: `record_run` does that, once the run was found possible."""
+    start = await next_index(tx, table)
+    floor = max(max_id, await next_key(tx, table))
+    return Run(
+        run_id=run_id or str(uuid.uuid4()), table=table, seed=seed, start=start,
+        count=count, shards=shards, id_offset=max(0, floor - start), settings=settings,
+    )
+
+
+async def find_run(
+    tx: Tx, *, table: str, seed: int, count: int, shard: int, shards: int,
+    run_id: str | None = None,
+) -> Run | None:
+    """The run this shard joins: the one named, or (sharded) the one of these settings that
+    this shard left unfinished or has not joined yet."""
+    if run_id is not None:
+        found = await tx.fetch(f"SELECT {_RUN_COLUMNS} FROM {RUNS} WHERE run_id = ?", run_id)
+    elif shards > 1 and (unfinished := await _unfinished_part(tx, table, seed, count, shard, shards)):
+        # A shard started again after it failed (a job runner's retry) finishes its part.
+        return unfinished
+    elif shards > 1:
+        found = await tx.fetch(
+            f"SELECT {_RUN_COLUMNS} FROM {RUNS} r WHERE table_name = ? AND seed = ? "
+            "AND row_count = ? AND shards = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {PARTS} p WHERE p.run_id = r.run_id AND p.shard = ?) "
+            "ORDER BY start_index DESC LIMIT 1",
+            table, seed, count, shards, shard,
+        )
+    else:
+        found = []
+    return _run(found[0]) if found else None
+
+
+async def record_run(tx: Tx, run: Run, shard: int, *, new: bool) -> None:
+    """Write a new run (if `new`) and this shard's part of it."""
+    if new:
+        await tx.execute(
+            f"INSERT INTO {RUNS} ({_RUN_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            run.run_id, run.table, run.seed, run.start, run.count, run.shards, run.id_offset,
+            json.dumps(run.settings, sort_keys=True), dt.datetime.now(dt.UTC).isoformat(),
+        )
+    if not await tx.fetch(f"SELECT 1 FROM {PARTS} WHERE run_id = ? AND shard = ?", run.run_id, shard):
+        await tx.execute(f"INSERT INTO {PARTS} (run_id, shard) VALUES (?, ?)", run.run_id, shard)
+
+
 async def start_run(
     tx: Tx,
     *,
@@ -168,38 +231,15 @@ async def start_run(
     of the same table, seed, count and shard total that K has not joined yet (or the run
     named by `run_id`); if there is none, it creates the run at the table's next index.
     """
-    if run_id is not None:
-        found = await tx.fetch(f"SELECT {_RUN_COLUMNS} FROM {RUNS} WHERE run_id = ?", run_id)
-    elif shards > 1 and (unfinished := await _unfinished_part(tx, table, seed, count, shard, shards)):
-        # A shard started again after it failed (a job runner's retry) finishes its part.
-        return unfinished, True
-    elif shards > 1:
-        found = await tx.fetch(
-            f"SELECT {_RUN_COLUMNS} FROM {RUNS} r WHERE table_name = ? AND seed = ? "
-            "AND row_count = ? AND shards = ? AND NOT EXISTS "
-            f"(SELECT 1 FROM {PARTS} p WHERE p.run_id = r.run_id AND p.shard = ?) "
-            "ORDER BY start_index DESC LIMIT 1",
-            table, seed, count, shards, shard,
-        )
-    else:
-        found = []
-    if found:
-        run, joined = _run(found[0]), True
-    else:
-        start = await next_index(tx, table)
-        run = Run(
-            run_id=run_id or str(uuid.uuid4()), table=table, seed=seed, start=start,
-            count=count, shards=shards, id_offset=max(0, max_id - start), settings=settings,
-        )
-        joined = False
-        await tx.execute(
-            f"INSERT INTO {RUNS} ({_RUN_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            run.run_id, run.table, run.seed, run.start, run.count, run.shards, run.id_offset,
-            json.dumps(settings, sort_keys=True), dt.datetime.now(dt.UTC).isoformat(),
-        )
-    if not await tx.fetch(f"SELECT 1 FROM {PARTS} WHERE run_id = ? AND shard = ?", run.run_id, shard):
-        await tx.execute(f"INSERT INTO {PARTS} (run_id, shard) VALUES (?, ?)", run.run_id, shard)
-    return run, joined
+    found = await find_run(
+        tx, table=table, seed=seed, count=count, shard=shard, shards=shards, run_id=run_id
+    )
+    run = found or await new_run(
+        tx, table=table, seed=seed, count=count, shards=shards, settings=settings,
+        run_id=run_id, max_id=max_id,
+    )
+    await record_run(tx, run, shard, new=found is None)
+    return run, found is not None
 
 
 async def _unfinished_part(
