@@ -168,3 +168,33 @@ def test_coordinates_fit_their_decimal_digits(
     assert all(abs(v) < 100 for v in longitudes) and len(set(longitudes)) > 400
     assert all(abs(Decimal(str(r[1]))) <= 90 for r in rows)
     assert any(abs(r[2]) > 100 for r in rows)  # a float keeps the full range
+
+
+NEVER = """
+from datetime import datetime
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Session(Model):
+    id = fields.IntField(primary_key=True)
+    last_seen = fields.DatetimeField(default=datetime.min)
+
+    class Meta:
+        table = "m_sessions"
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_datetime_min_default_gets_real_times_without_warnings(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    project = model_project(tmp_path / "never", NEVER)
+    env = _env(backend, request)
+    assert project.run("migrate", env=env).returncode == 0
+    result = project.run("seed", "--model", "Session=50", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    rows = _query(backend, env, project, "SELECT last_seen FROM m_sessions")
+    assert len(rows) == 50 and all(str(r[0])[:4] > "1900" for r in rows)

@@ -6,6 +6,7 @@ The rules are tables (`BY_NAME`, `BY_KIND`), so a new rule is one line, and the 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from dataclasses import replace
 
@@ -200,11 +201,24 @@ def _with_default(col: Column, inferred: Gen) -> Gen:
     """
     if col.default is NO_DEFAULT or col.kind in ("bool", "enum") or col.unique:
         return inferred
+    if isinstance(col.default, dt.date):
+        return _with_time_default(col, inferred)
     if col.kind in _NUMERIC:
         return mostly(col.default, inferred, share=0.5)
     if _by_name(col) is not None:
         return inferred
     return constant(col.default)
+
+
+def _with_time_default(col: Column, inferred: Gen) -> Gen:
+    """A date default of year 1 or 9999 (`datetime.min`) marks "never": realistic times
+    instead; another naive datetime default is taken as UTC (no naive-datetime warning)."""
+    default = col.default
+    if default.year in (1, 9999):
+        return inferred
+    if isinstance(default, dt.datetime) and default.tzinfo is None:
+        return constant(default.replace(tzinfo=dt.UTC))
+    return constant(default)
 
 
 _CREATED_NAMES = ("created_at", "created", "created_on", "date_created", "inserted_at", "creation_date")
