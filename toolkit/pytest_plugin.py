@@ -101,58 +101,16 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 async def _create_database(server_url: str, name: str) -> None:
-    if _is_mysql(server_url):
-        await _mysql_admin(server_url, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    else:
-        await _admin(server_url, f"CREATE DATABASE {_quote(name)}")
+    from toolkit.backends import backend_for
+
+    await backend_for(server_url).create_database(name)
 
 
 async def _drop_database(server_url: str, name: str) -> None:
-    if _is_mysql(server_url):
-        await _mysql_admin(server_url, f"DROP DATABASE IF EXISTS `{name}`")
-    else:
-        await _admin(server_url, f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")
+    from toolkit.backends import backend_for
 
-
-def _is_mysql(url: str) -> bool:
-    from toolkit.urls import dialect_of
-
-    return dialect_of(url) == "mysql"
-
-
-async def _mysql_admin(server_url: str, sql: str) -> None:
-    from toolkit.backends.mysql import MysqlBackend
-
-    await MysqlBackend(server_url).server_execute(sql)
-
-
-async def _admin(server_url: str, sql: str) -> None:
-    import asyncpg
-
-    from toolkit.backends.postgres import PostgresBackend
-    from toolkit.errors import ToolkitError
-
-    # The backend's connect gives a one-line, password-free error when the server is down.
-    backend = PostgresBackend(server_url)
-    conn = await backend._connect_one(timeout=5)
-    try:
-        await conn.execute(sql)
-    except asyncpg.PostgresError as exc:
-        hint = (
-            f"; the user {backend.user!r} needs CREATEDB (ALTER ROLE {backend.user} CREATEDB)"
-            if isinstance(exc, asyncpg.InsufficientPrivilegeError)
-            else ""
-        )
-        raise ToolkitError(
-            f"{' '.join(sql.split()[:2])} on {backend.where} failed: {exc}{hint}"
-        ) from None
-    finally:
-        await conn.close()
+    await backend_for(server_url).drop_database(name)
 
 
 # Connections whose test ended while their event loop lives on (a module-scoped loop, say);

@@ -135,6 +135,14 @@ class Backend(ABC):
         """Sessions holding a lock on `table`: (pid, their current query)."""
         return []
 
+    async def create_database(self, name: str) -> None:
+        """Create database `name` on this URL's server (the pytest plugin's per-run database)."""
+        raise NotImplementedError(f"{self.label} has no server to create a database on")
+
+    async def drop_database(self, name: str) -> None:
+        """Drop database `name` on this URL's server, even with sessions still open."""
+        raise NotImplementedError(f"{self.label} has no server to drop a database on")
+
     def table_exists_sql(self, table: str) -> str:
         """A query with one row when `table` exists, none otherwise (safe inside a transaction)."""
         return f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {sql_literal(table)}"

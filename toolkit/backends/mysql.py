@@ -304,6 +304,12 @@ class MysqlBackend(Backend):
     def placeholder(self, i: int) -> str:
         return "%s"
 
+    async def create_database(self, name: str) -> None:
+        await self.server_execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+
+    async def drop_database(self, name: str) -> None:
+        await self.server_execute(f"DROP DATABASE IF EXISTS `{name}`")
+
     def table_exists_sql(self, table: str) -> str:
         # Table names hold no backslash here: they come from models and toolkit itself.
         return (

@@ -271,6 +271,26 @@ class PostgresBackend(Backend):
         )
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    async def create_database(self, name: str) -> None:
+        await self._server_execute(f"CREATE DATABASE {quote_ident(name)}")
+
+    async def drop_database(self, name: str) -> None:
+        await self._server_execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+
+    async def _server_execute(self, sql: str) -> None:
+        conn = await self._connect_one(timeout=5)  # one line, no password, when it's down
+        try:
+            await conn.execute(sql)
+        except asyncpg.PostgresError as exc:
+            hint = (
+                f"; the user {self.user!r} needs CREATEDB (ALTER ROLE {self.user} CREATEDB)"
+                if isinstance(exc, asyncpg.InsufficientPrivilegeError)
+                else ""
+            )
+            raise DatabaseUnavailable(f"{' '.join(sql.split()[:2])} on {self.where} failed: {exc}{hint}") from None
+        finally:
+            await conn.close()
+
     def table_exists_sql(self, table: str) -> str:
         return f"SELECT 1 WHERE to_regclass({sql_literal(quote_ident(table))}) IS NOT NULL"
 
