@@ -300,8 +300,13 @@ async def unfinished_runs(conn: Connection, tables: Sequence[str]) -> list[tuple
 def owned_ranges(start: int, stop: int, shard: int, shards: int) -> Iterator[tuple[int, int]]:
     """Half-open index ranges of [start, stop) that shard `shard` (1-based) of `shards` owns.
 
-    Ownership is by chunk of absolute row index, so it doesn't depend on batch size.
+    Ownership is by chunk of absolute row index, so it doesn't depend on batch size. One
+    shard owns everything: one range, however many rows (a list of it stays small).
     """
+    if shards == 1:
+        if start < stop:
+            yield start, stop
+        return
     first_chunk, last_chunk = start // CHUNK_ROWS, (stop - 1) // CHUNK_ROWS
     for chunk in range(first_chunk, last_chunk + 1):
         if chunk % shards == shard - 1:
