@@ -22,3 +22,48 @@ def test_a_count_past_the_key_column_is_refused_in_one_line(project: Project) ->
     # Nothing was written: the ledger holds no run.
     again = project.run("seed", "--resume")
     assert again.returncode == 0 and "Nothing to resume" in again.stdout
+
+
+class _Deadlock(Exception):
+    def __init__(self) -> None:
+        super().__init__(1213, "Deadlock found when trying to get lock; try restarting transaction")
+
+
+class _Serialization(Exception):
+    sqlstate = "40001"
+
+
+def test_a_batch_is_retried_after_a_deadlock_a_bounded_number_of_times() -> None:
+    import asyncio
+    import types
+
+    import pytest
+
+    from toolkit.seed import loader
+    from toolkit.seed.ledger import Run
+
+    class Conn:
+        def __init__(self, failures: list[Exception]) -> None:
+            self.failures, self.loads = failures, 0
+
+        async def load(self, *args: object) -> None:
+            self.loads += 1
+            if self.failures:
+                raise self.failures.pop(0)
+
+    maker = types.SimpleNamespace(table=types.SimpleNamespace(name="users"), columns=["id"])
+    run = Run("r", "users", 1, 0, 2, 1, 0, {})
+    conn = Conn([_Deadlock(), _Serialization()])
+    loads = loader._Loads(conn, maker, run, lambda _: None)  # type: ignore[arg-type]
+    assert asyncio.run(loads._load([(1,), (2,)], [(0, 2)])) == 2
+    assert conn.loads == 3
+    forever = Conn([_Deadlock() for _ in range(loader.RETRIES + 1)])
+    loads = loader._Loads(forever, maker, run, lambda _: None)  # type: ignore[arg-type]
+    with pytest.raises(_Deadlock):
+        asyncio.run(loads._load([(1,)], [(0, 1)]))
+    assert forever.loads == loader.RETRIES + 1
+    other = Conn([ValueError("no")])
+    loads = loader._Loads(other, maker, run, lambda _: None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        asyncio.run(loads._load([(1,)], [(0, 1)]))
+    assert other.loads == 1

@@ -19,6 +19,18 @@ from toolkit.seed.report import Progress
 from toolkit.seed.rows import RowMaker
 
 Rows = list[tuple[Any, ...]]
+RETRIES = 3  # attempts after a deadlock or serialization failure, per batch
+_RETRIED_SQLSTATES = {"40001", "40P01"}  # PostgreSQL: serialization failure, deadlock
+_MYSQL_DEADLOCK = 1213
+
+
+def retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the database rolled the batch back, so loading
+    it again is safe."""
+    if getattr(exc, "sqlstate", None) in _RETRIED_SQLSTATES:
+        return True
+    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
+    return bool(args) and args[0] == _MYSQL_DEADLOCK
 Batch = list[tuple[int, int]]  # (first index, count) ranges
 
 
@@ -99,7 +111,16 @@ class _Loads:
 
     async def _load(self, rows: Rows, batch: Batch) -> int:
         table = self.maker.table.name
-        await self.conn.load(table, self.maker.columns, rows, ledger.batch_record(self.run, batch))
+        for attempt in range(RETRIES + 1):
+            try:
+                await self.conn.load(
+                    table, self.maker.columns, rows, ledger.batch_record(self.run, batch)
+                )
+                break
+            except Exception as exc:
+                if attempt == RETRIES or not retryable(exc):
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
         return len(rows)
 
     def start(self, rows: Rows, batch: Batch) -> None:
