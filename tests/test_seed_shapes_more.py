@@ -198,3 +198,27 @@ def test_a_datetime_min_default_gets_real_times_without_warnings(
     assert "Warning" not in result.stderr, result.stderr
     rows = _query(backend, env, project, "SELECT last_seen FROM m_sessions")
     assert len(rows) == 50 and all(str(r[0])[:4] > "1900" for r in rows)
+
+
+VALIDATED = """
+from tortoise import fields
+from tortoise.models import Model
+from tortoise.validators import RegexValidator
+
+
+class Sensor(Model):
+    id = fields.IntField(primary_key=True)
+    serial = fields.CharField(max_length=20, validators=[RegexValidator("^SN-[0-9]{6}$", 0)])
+
+    class Meta:
+        table = "m_sensors"
+"""
+
+
+def test_a_validator_that_rejects_values_names_the_column_and_the_override(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "validated", VALIDATED)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed", "--model", "Sensor=5")
+    assert result.returncode != 0
+    assert "unexpected" not in result.stderr, result.stderr
+    assert "Sensor.serial" in result.stderr and "seeds/" in result.stderr, result.stderr

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.errors import ToolkitError
 from toolkit.seed.generators import Ctx, Gen
 from toolkit.seed.name_generators import DERIVED, full_name, name
 from toolkit.seed.pools import Pools
@@ -88,7 +89,15 @@ class RowMaker:
         assert col.to_db is not None
         if self._identity.get(col.name):
             return values
-        converted = [col.to_db(v) for v in values]
+        try:
+            converted = [col.to_db(v) for v in values]
+        except Exception as exc:  # a validator of the model rejects a generated value
+            reason = (str(exc) or type(exc).__name__).splitlines()[0]
+            raise ToolkitError(
+                f"{self.table.model}.{col.attr} rejects the generated values ({reason}); give "
+                f'it values that pass in seeds/: SeedDefinition(model="{self.table.model}", '
+                f'fields={{"{col.attr}": [...]}})'
+            ) from exc
         if col.name not in self._identity:
             self._identity[col.name] = all(
                 c is v or (type(c) is type(v) and c == v) for c, v in zip(converted, values)
