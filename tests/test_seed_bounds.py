@@ -67,3 +67,15 @@ def test_a_batch_is_retried_after_a_deadlock_a_bounded_number_of_times() -> None
     with pytest.raises(ValueError):
         asyncio.run(loads._load([(1,)], [(0, 1)]))
     assert other.loads == 1
+
+
+def test_a_concurrency_past_the_servers_connections_is_refused(project: Project, target) -> None:  # type: ignore[no-untyped-def]
+    assert project.run("migrate", env=target.env).returncode == 0
+    result = project.run("seed", "--count", "10", "--concurrency", "100000", env=target.env)
+    if target.dialect == "sqlite":
+        assert result.returncode == 0, result.stderr
+        return
+    assert result.returncode == 2, result.stderr
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and "max_connections" in err and "--concurrency" in err, err
+    assert int(target.query("SELECT COUNT(*) FROM users")[0][0]) == 0

@@ -12,6 +12,7 @@ from toolkit.seed.capacity import check_capacity
 from toolkit.seed.definitions import SeedDefinition
 from toolkit.seed.facts import max_id
 from toolkit.seed.plan import PlannedTable
+from toolkit.seed.preflight import refuse_excess_concurrency
 from toolkit.seed.request import SeedRequest
 from toolkit.seed.table import Table
 
@@ -30,6 +31,7 @@ async def allocate(
     """New (or joined) ledger runs for the plan, emptying tables first with --truncate."""
     shard, shards = request.shard
     jobs = []
+    await refuse_excess_concurrency(conn, backend, request.concurrency)
     async with conn.serialized() as tx:
         for p in reversed(plan):  # children first, so no row outlives its parent
             if p.table.name in emptied:

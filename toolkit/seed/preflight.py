@@ -89,3 +89,32 @@ def refuse_shards(plan: Sequence[PlannedTable]) -> None:
                 f"--shard can't seed {p.model}: its one-to-one, link or self-referencing "
                 "columns need one process to hand them out; seed it without --shard"
             )
+
+
+async def connections_free(conn: Connection, backend: Backend) -> int | None:
+    """How many more connections the server accepts now (None: no such limit)."""
+    if backend.dialect == "postgres":
+        rows = await conn.fetch(
+            "SELECT current_setting('max_connections')::int "
+            "- current_setting('superuser_reserved_connections')::int "
+            "- (SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        )
+        return int(rows[0][0])
+    if backend.dialect == "mysql":
+        rows = await conn.fetch(
+            "SELECT @@max_connections - (SELECT COUNT(*) FROM information_schema.PROCESSLIST)"
+        )
+        return int(rows[0][0])
+    return None
+
+
+async def refuse_excess_concurrency(conn: Connection, backend: Backend, concurrency: int) -> None:
+    """--concurrency N opens up to N connections (one is open already): refuse more than
+    the server has left, before anything is written."""
+    free = await connections_free(conn, backend)
+    if free is not None and concurrency - 1 > free:
+        raise UsageError(
+            f"--concurrency {concurrency} needs {concurrency} connections, but the "
+            f"{backend.dialect} server accepts only {free + 1} more now (max_connections); "
+            f"use --concurrency {max(1, free + 1)} or less"
+        )
