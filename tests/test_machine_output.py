@@ -190,3 +190,17 @@ def test_with_json_an_error_is_a_json_object_on_stdout_with_its_exit_code(projec
     usage = project.run("seed", "--json", "--count", "0")
     assert json.loads(usage.stdout) == {"error": "--count must be a positive integer, got 0", "exit_code": 2}
     assert usage.returncode == 2
+
+
+def test_rollback_makemigrations_bootstrap_and_reset_speak_json_too(project: Project) -> None:
+    boot = json.loads(project.run("bootstrap", "--json").stdout)
+    assert boot["applied"] and boot["dropped"] == []
+    assert boot["seeded"]["rows"] > 0 and boot["skipped"] is None
+    made = json.loads(project.run("makemigrations", "--json").stdout)
+    assert made == {"path": None, "dialects": ["mysql", "postgres", "sqlite"], "warnings": []}
+    planned = json.loads(project.run("rollback", "--dry-run", "--json").stdout)
+    assert [p["name"] for p in planned["planned"]] == boot["applied"]
+    back = json.loads(project.run("rollback", "--json", "--force").stdout)
+    assert back["reverted"] == boot["applied"]
+    reset = json.loads(project.run("reset", "--force", "--json").stdout)
+    assert "aerich" in reset["dropped"] and reset["applied"] == boot["applied"]

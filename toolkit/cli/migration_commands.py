@@ -69,8 +69,9 @@ def migrate(
 @click.option("--name", metavar="NAME", help="Label for the migration file (letters, digits, _).")
 @click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
 @click.option("--merge", is_flag=True, help="Two branches each added migration N: number the newer one after the last, with today's models state.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, warnings.")
 @click.pass_context
-def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool) -> None:
+def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool, as_json: bool) -> None:
     """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
     settings = resolve_settings(ctx)
     if merge:
@@ -90,8 +91,8 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
     from toolkit.commands.makemigrations import makemigrations as core
 
     report = run_core(lambda: core(settings, name))
-    output.print_makemigrations(settings, report)
-    if report.path is not None:
+    output.print_makemigrations(settings, report, as_json=as_json)
+    if report.path is not None and not as_json:
         from toolkit.commands.inspect import lint
 
         written = report.path.name
@@ -106,10 +107,11 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
 @lock_wait_option
 @click.option("--dry-run", is_flag=True, help="Print the SQL each revert would run, in order; change nothing.")
 @click.option("--force", is_flag=True, help="Roll back even a protected environment, or a database another environment migrated.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, reverted (or, with --dry-run, planned: [{name, sql}]).")
 @click.pass_context
 def rollback(
     ctx: click.Context, steps: int | None, to: str | None, lock_timeout: float, lock_wait: float,
-    dry_run: bool, force: bool,
+    dry_run: bool, force: bool, as_json: bool,
 ) -> None:
     """Revert applied migrations; the default is the last one."""
     from toolkit.commands import migrate as core
@@ -122,7 +124,7 @@ def rollback(
             dry_run=dry_run,
         )
     )
-    output.print_rollback(report, dry_run=dry_run)
+    output.print_rollback(settings, report, dry_run=dry_run, as_json=as_json)
 
 
 @click.command()

@@ -75,7 +75,11 @@ def print_migrate(settings: Settings, report: MigrateReport, as_json: bool, *, f
     click.echo(f"Migrated {where_of(settings)}: {len(report.applied)} migration(s) applied.")
 
 
-def print_makemigrations(settings: Settings, report: MakeMigrationsReport) -> None:
+def print_makemigrations(settings: Settings, report: MakeMigrationsReport, *, as_json: bool = False) -> None:
+    if as_json:
+        path = os.path.relpath(report.path, settings.project_root) if report.path is not None else None
+        echo_json({"path": path, "dialects": sorted(report.upgrade), "warnings": report.warnings})
+        return
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if report.path is None:
@@ -91,7 +95,14 @@ def print_data_migration(settings: Settings, path: Path) -> None:
     click.echo(f"Wrote {rel} (an empty data migration: fill in forwards()/backwards() or the SQL slots)")
 
 
-def print_rollback(report: RollbackReport, *, dry_run: bool = False) -> None:
+def print_rollback(settings: Settings, report: RollbackReport, *, dry_run: bool = False, as_json: bool = False) -> None:
+    if as_json:
+        head = {"env": settings.env, "database_url": settings.masked_url, "dialect": settings.dialect}
+        if dry_run:
+            echo_json({**head, "planned": [{"name": p.name, "sql": p.sql} for p in report.planned]})
+        else:
+            echo_json({**head, "reverted": names(report.reverted)})
+        return
     if dry_run:
         if not report.planned:
             click.echo("-- Nothing to roll back.")

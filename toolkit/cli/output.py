@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from toolkit.cli.migration_output import echo_json, where_of
+from toolkit.cli.migration_output import echo_json, names, where_of
 
 if TYPE_CHECKING:
     from toolkit.commands.bootstrap import BootstrapReport
@@ -156,6 +156,19 @@ def _plan_lines(report: SeedReport) -> list[str]:
         tail = f" ({'; '.join(notes)})" if notes else ""
         lines.append(f"{i}. {p.model} -> {p.table}: {p.rows} {'links' if p.link else 'rows'}{tag}{tail}")
     return lines
+
+
+def print_bootstrap_json(settings: Settings, report: BootstrapReport) -> None:
+    echo_json(
+        {
+            "env": settings.env,
+            "database_url": settings.masked_url,
+            "dropped": list(report.dropped),
+            "applied": names(report.migrated.applied),
+            "seeded": _seed_json(settings, report.seeded) if report.seeded is not None else None,
+            "skipped": report.skipped,
+        }
+    )
 
 
 def print_bootstrap(settings: Settings, report: BootstrapReport) -> None:

@@ -111,6 +111,7 @@ def _profile_options(force_help: str) -> Callable[[Callable[..., None]], Callabl
                 click.option("--locale", default="en_US", show_default=True, help="Faker locale of the generated data."),
                 lock_timeout_option,
                 click.option("--force", is_flag=True, help=force_help),
+                click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dropped, applied, seeded (the seed report) or skipped."),
             ]
         ):
             command = option(command)
@@ -127,6 +128,7 @@ def _migrate_then_seed(
     locale: str,
     lock_timeout: float,
     force: bool,
+    as_json: bool,
 ) -> None:
     settings = resolve_settings(ctx)
     bar = output.ProgressLine(enabled=not root_obj(ctx).get("quiet") and sys.stderr.isatty())
@@ -137,27 +139,38 @@ def _migrate_then_seed(
             progress=lambda m: say(ctx, m), seed_progress=bar,
         )
     )
-    output.print_bootstrap(settings, report)
+    if as_json:
+        output.print_bootstrap_json(settings, report)
+    else:
+        output.print_bootstrap(settings, report)
 
 
 @click.command()
 @_profile_options(force_help="Seed even a protected environment, or a database another environment migrated.")
 @click.pass_context
-def bootstrap(ctx: click.Context, seed_value: int | None, locale: str, lock_timeout: float, force: bool) -> None:
+def bootstrap(
+    ctx: click.Context, seed_value: int | None, locale: str, lock_timeout: float, force: bool, as_json: bool
+) -> None:
     """Migrate, then seed the environment's profile once: safe to run again."""
     from toolkit.commands.bootstrap import bootstrap as core
 
-    _migrate_then_seed(ctx, core, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force)
+    _migrate_then_seed(
+        ctx, core, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force, as_json=as_json
+    )
 
 
 @click.command()
 @_profile_options(force_help="Reset even a protected environment, or a database another environment migrated.")
 @click.pass_context
-def reset(ctx: click.Context, seed_value: int | None, locale: str, lock_timeout: float, force: bool) -> None:
+def reset(
+    ctx: click.Context, seed_value: int | None, locale: str, lock_timeout: float, force: bool, as_json: bool
+) -> None:
     """Drop all of the app's tables, migrate and seed the environment's profile (for dev)."""
     from toolkit.commands.bootstrap import reset as core
 
-    _migrate_then_seed(ctx, core, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force)
+    _migrate_then_seed(
+        ctx, core, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force, as_json=as_json
+    )
 
 
 COMMANDS = [seed, bootstrap, reset]
