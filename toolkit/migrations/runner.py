@@ -26,12 +26,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from toolkit.backends import offline_client
 from toolkit.backends.base import Backend, Connection, LockHandle
 from toolkit.errors import LockLost, MigrationFailed, ToolkitError
 from toolkit.migrations import checksums
 from toolkit.migrations.engine import Direction, Outcome
 from toolkit.migrations.files import display, load
+from toolkit.migrations.portable_ddl import initial_ops
 from toolkit.migrations.statements import split, transaction_control
 from toolkit.settings import Settings
 
@@ -349,18 +349,9 @@ async def record_only(step: Step, name: str) -> None:
     module = load(step.path(name))
     async with in_transaction(step.alias) as conn:
         if not await conn.execute_query_dict(step.backend.table_exists_sql("aerich")):
-            await conn.execute_script(_aerich_table_sql(step.backend.dialect))
+            # Aerich's own table, exactly as the first migration (or `aerich init-db`) creates it.
+            await conn.execute_script(initial_ops(step.backend.dialect))
         if await _already_done(step, conn, name, "upgrade"):
             return
         await _record(step, module, name, "upgrade", conn)
 
-
-def _aerich_table_sql(dialect: str) -> str:
-    """Aerich's own table, as the first migration (or `aerich init-db`) creates it."""
-    from aerich.ddl.mysql import MysqlDDL
-    from aerich.ddl.postgres import PostgresDDL
-    from aerich.ddl.sqlite import SqliteDDL
-    from aerich.models import Aerich
-
-    ddl = {"mysql": MysqlDDL, "postgres": PostgresDDL, "sqlite": SqliteDDL}[dialect]
-    return str(ddl(offline_client(dialect)).create_table(Aerich))
