@@ -41,7 +41,7 @@ class HistoryReport:
 def _version(settings: Settings, version: str) -> str:
     files = engine_for(settings).files()
     try:
-        return files[position_after(version, files, what="a migration") - 1]
+        return files[position_after(version, files, what="a migration", listed="migrations") - 1]
     except UsageError:
         shown = ", ".join(f.removesuffix(".py") for f in files) or "none"
         raise UsageError(f"{version!r} is not a migration; migrations: {shown}") from None

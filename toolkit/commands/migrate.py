@@ -109,7 +109,7 @@ async def migrate(
     files = engine.files()
     _check_lock_wait(lock_wait)
     if to is not None:
-        files = files[: position_after(to, files, what="a migration")]
+        files = files[: position_after(to, files, what="a migration", listed="migrations")]
         applied = await applied_migrations(settings)
         if len(files) < len(applied):
             back = await rollback(
@@ -289,7 +289,7 @@ async def fake(
             done = set(await engine.applied(conn))
             pending = [f for f in files if f not in done]
             if version is not None:
-                pending = pending[: position_after(version, pending, what="a pending migration")]
+                pending = pending[: position_after(version, pending, what="a pending migration", listed="pending")]
             await checksums.ensure_table(conn)
             async with engine.session(db, lock) as session:
                 for name in pending:

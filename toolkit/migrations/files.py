@@ -87,7 +87,9 @@ def dedent(sql: str) -> str:
     return _TEMPLATE_INDENT.sub("", sql.strip("\n")).strip()
 
 
-def position_after(to: str, names: list[str], what: str = "an applied migration") -> int:
+def position_after(
+    to: str, names: list[str], what: str = "an applied migration", listed: str = "applied"
+) -> int:
     """How many of `names` come up to and including `to` (a number or a name; 'zero': none)."""
     if to == "zero":
         return 0
@@ -97,8 +99,7 @@ def position_after(to: str, names: list[str], what: str = "an applied migration"
             return i + 1
     shown = ", ".join(a.removesuffix(".py") for a in names) or "none"
     if what != "an applied migration":
-        label = "pending" if "pending" in what else "migrations"
-        raise UsageError(f"{to!r} is not {what}; {label}: {shown}")
+        raise UsageError(f"{to!r} is not {what}; {listed}: {shown}")
     raise UsageError(f"--to {to!r} is not an applied migration; applied: {shown} (or use 'zero')")
 
 
