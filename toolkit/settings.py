@@ -47,6 +47,11 @@ class Settings:
     # Set when [toolkit] migrations names a package ("app.migrations"): Tortoise's layout,
     # the files directly in the package's folder (`migrations_dir`), no app subfolder.
     migrations_package: str | None = None
+    # How many more times `migrate`/`rollback` try a migration that gave up waiting for a
+    # table lock (`--retries`, else TOOLKIT_LOCK_RETRIES, else [toolkit] lock_retries).
+    lock_retries: int = 0
+    # `makemigrations` writes PostgreSQL's lock-safe forms ([toolkit] safe_migrations).
+    safe_migrations: bool = False
 
     def __repr__(self) -> str:
         return f"Settings(env={self.env!r}, database_url={self.masked_url!r}, project_root={self.project_root!r})"
@@ -75,7 +80,7 @@ class Settings:
 # malformed URL reaches a driver (whose own error would echo parts of it). `scrub` is
 # the last line of defence for text toolkit did not write itself.
 
-_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env", "engine")
+_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env", "engine", "lock_retries", "safe_migrations")
 _ENV_KEYS = ("database_url", "protected")
 
 
@@ -118,6 +123,21 @@ def _flag(value: Any, where: str, path: Path) -> bool:
         raise ConfigError(f"{path}: {where} must be true or false, got {value!r}")
     return value
 
+
+
+def _lock_retries(environ: Mapping[str, str], section: Mapping[str, Any], path: Path) -> int:
+    raw: Any = environ.get("TOOLKIT_LOCK_RETRIES")
+    where = "TOOLKIT_LOCK_RETRIES"
+    if raw is None:
+        raw, where = section.get("lock_retries", 0), f"{path}: [toolkit] lock_retries"
+    try:
+        # bool is an int in Python; `lock_retries = true` is a mistake, not 1.
+        value = int(raw) if not isinstance(raw, (bool, float)) else -1
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{where} must be a whole number of retries, 0 or more, got {raw!r}")
+    return value
 
 
 def expand_vars(value: str, environ: Mapping[str, str], where: str) -> str:
@@ -332,4 +352,6 @@ def resolve(
         env_options={k: v for k, v in env_section.items() if k != "database_url"},
         engine=engine,
         migrations_package=package,
+        lock_retries=_lock_retries(environ, section, config_path),
+        safe_migrations=_flag(section.get("safe_migrations", False), "[toolkit] safe_migrations", config_path),
     )

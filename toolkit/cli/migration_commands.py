@@ -15,10 +15,17 @@ from toolkit.cli.options import lock_timeout as lock_timeout_option
 from toolkit.cli.options import lock_wait as lock_wait_option
 from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run_core, say
 
+retries_option = click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Try a migration that gave up waiting for a table lock (--lock-wait) up to N more times, after 1 s, 2 s, 4 s... (default: TOOLKIT_LOCK_RETRIES, else [toolkit] lock_retries, else 0).",
+)
 
 @click.command()
 @lock_timeout_option
 @lock_wait_option
+@retries_option
 @click.option(
     "--dry-run",
     "--sql",
@@ -38,8 +45,8 @@ from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run
 )
 @click.pass_context
 def migrate(
-    ctx: click.Context, lock_timeout: float, lock_wait: float, dry_run: bool, to: str | None,
-    fake: bool, retry: str | None, force: bool, as_json: bool,
+    ctx: click.Context, lock_timeout: float, lock_wait: float, retries: int | None, dry_run: bool,
+    to: str | None, fake: bool, retry: str | None, force: bool, as_json: bool,
 ) -> None:
     """Apply every pending migration (each in its own transaction), under the migration lock."""
     from toolkit.commands import migrate as core
@@ -59,7 +66,7 @@ def migrate(
     report = run_core(
         lambda: core.migrate(
             settings, lock_timeout=lock_timeout, lock_wait=lock_wait, to=to, progress=progress,
-            force=force, confirm=confirm_on_terminal(),
+            force=force, confirm=confirm_on_terminal(), retries=retries,
         )
     )
     output.print_migrate(settings, report, as_json)
@@ -105,13 +112,14 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
 @click.option("--to", "to", metavar="VERSION", help="Revert every migration applied after VERSION (number or name; 'zero' for all).")
 @lock_timeout_option
 @lock_wait_option
+@retries_option
 @click.option("--dry-run", is_flag=True, help="Print the SQL each revert would run, in order; change nothing.")
 @click.option("--force", is_flag=True, help="Roll back even a protected environment, or a database another environment migrated.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, reverted (or, with --dry-run, planned: [{name, sql}]).")
 @click.pass_context
 def rollback(
     ctx: click.Context, steps: int | None, to: str | None, lock_timeout: float, lock_wait: float,
-    dry_run: bool, force: bool, as_json: bool,
+    retries: int | None, dry_run: bool, force: bool, as_json: bool,
 ) -> None:
     """Revert applied migrations; the default is the last one."""
     from toolkit.commands import migrate as core
@@ -121,7 +129,7 @@ def rollback(
         lambda: core.rollback(
             settings, steps=steps, to=to, lock_timeout=lock_timeout, lock_wait=lock_wait,
             progress=lambda m: say(ctx, m), force=force, confirm=confirm_on_terminal(),
-            dry_run=dry_run,
+            dry_run=dry_run, retries=retries,
         )
     )
     output.print_rollback(settings, report, dry_run=dry_run, as_json=as_json)

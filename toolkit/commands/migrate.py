@@ -15,7 +15,7 @@ from toolkit.errors import MigrationFailed, ToolkitError, UsageError
 from toolkit.lock import migration_lock
 from toolkit.migrations import checksums, integrity
 from toolkit.migrations.engine import Direction, Engine
-from toolkit.migrations.executor import Progress, run_plan
+from toolkit.migrations.executor import Progress, Retries, run_plan
 from toolkit.migrations.files import dedent, display, first_line, load_every_file, position_after
 from toolkit.migrations.history import applied_migrations, engine_for
 from toolkit.settings import Settings
@@ -24,6 +24,9 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 # How long a migration's statement may wait for a table lock on a live database before it
 # gives up (the application's queries queue behind a waiting ALTER).
 DEFAULT_LOCK_WAIT = 5.0
+# The first pause before a migration that timed out waiting for a lock is tried again
+# (then doubled each time, up to `Retries.cap`).
+RETRY_BACKOFF = 1.0
 
 
 @dataclass(frozen=True)
@@ -101,41 +104,54 @@ async def migrate(
     progress: Progress = _noop,
     force: bool = False,
     confirm: Callable[[str], bool] | None = None,
+    retries: int | None = None,
+    retry_backoff: float = RETRY_BACKOFF,
 ) -> MigrateReport:
     """Apply every pending migration (or those up to and including `to`), one transaction
     each, under the migration lock. A `to` before the last applied one is `rollback --to`
-    (protected as rollback is)."""
+    (protected as rollback is). A migration that gives up waiting for a table lock is tried
+    `retries` more times (None: the settings' `lock_retries`)."""
     engine = engine_for(settings)
     files = engine.files()
     _check_lock_wait(lock_wait)
+    retrying = _retries(settings, retries, retry_backoff)
     if to is not None:
         files = files[: position_after(to, files, what="a migration", listed="migrations")]
         applied = await applied_migrations(settings)
         if len(files) < len(applied):
             back = await rollback(
                 settings, to=to, lock_timeout=lock_timeout, lock_wait=lock_wait,
-                progress=progress, force=force, confirm=confirm,
+                progress=progress, force=force, confirm=confirm, retries=retrying.times,
+                retry_backoff=retry_backoff,
             )
             return MigrateReport(applied=[], reverted=back.reverted)
     async with open_database(settings) as db:
         await db.exists(create=True)
         async with migration_lock(db.backend, lock_timeout) as lock:
-            report = await _apply_pending(settings, db, engine, Run(lock, lock_wait), files, progress)
+            report = await _apply_pending(settings, db, engine, Run(lock, lock_wait, retrying), files, progress)
         await hooks.remember_environment(settings, db)
     return report
 
 
 @dataclass(frozen=True)
 class Run:
-    """What a run holds and allows: the migration lock, the lock wait."""
+    """What a run holds and allows: the migration lock, the lock wait, the retries."""
 
     lock: LockHandle
     lock_wait: float
+    retries: Retries = Retries()
 
 
 def _check_lock_wait(seconds: float) -> None:
     if seconds < 0:
         raise UsageError(f"--lock-wait must be 0 (no bound) or more seconds, got {seconds:g}")
+
+
+def _retries(settings: Settings, retries: int | None, backoff: float) -> Retries:
+    times = settings.lock_retries if retries is None else retries
+    if times < 0:
+        raise UsageError(f"--retries must be 0 or more, got {times}")
+    return Retries(times=times, backoff=backoff)
 
 
 async def _apply_pending(
@@ -167,7 +183,7 @@ async def _run(
     load_every_file(settings, names)
     try:
         async with engine.session(db, run.lock, lock_wait=run.lock_wait) as session:
-            done = await run_plan(session, settings, db.backend, names, direction, progress)
+            done = await run_plan(session, settings, db.backend, names, direction, progress, run.retries)
     except BaseException:
         with contextlib.suppress(Exception):  # the failure is the news, not this
             await hooks.after_migrations(db)
@@ -198,6 +214,8 @@ async def rollback(
     force: bool = False,
     confirm: Callable[[str], bool] | None = None,
     dry_run: bool = False,
+    retries: int | None = None,
+    retry_backoff: float = RETRY_BACKOFF,
 ) -> RollbackReport:
     """Revert the last `steps` applied migrations, or every one applied after `to`.
 
@@ -209,6 +227,7 @@ async def rollback(
     if steps is not None and steps < 1:
         raise UsageError(f"--steps must be at least 1, got {steps}")
     _check_lock_wait(lock_wait)
+    retrying = _retries(settings, retries, retry_backoff)
     if dry_run:
         return await _rollback_plan(settings, steps, to)
     await hooks.guard(settings, "rollback", force=force, confirm=confirm)
@@ -224,7 +243,7 @@ async def rollback(
                 return RollbackReport(reverted=[])  # as Rails: nothing to do is not an error
             await checksums.ensure_table(await db.connection())
             plan = list(reversed(targets))
-            reverted = await _run(settings, db, engine, Run(lock, lock_wait), plan, "downgrade", progress)
+            reverted = await _run(settings, db, engine, Run(lock, lock_wait, retrying), plan, "downgrade", progress)
     return RollbackReport(reverted=reverted)
 
 

@@ -3,7 +3,9 @@ what stayed and what was undone when a step fails (Django's executor, alembic's 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from toolkit.backends.base import Backend
 from toolkit.errors import MigrationFailed, ToolkitError
@@ -15,6 +17,21 @@ from toolkit.settings import Settings
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Retries:
+    """How often a migration that gave up waiting for a table lock is tried again, and the
+    first pause between tries (doubled each time, up to `cap`): a busy table is often quiet
+    a few seconds later, and a retry costs nothing since the try was rolled back."""
+
+    times: int = 0
+    backoff: float = 1.0
+    cap: float = 30.0
+
+    def pause(self, attempt: int) -> float:
+        """Seconds to wait after try number `attempt` (1-based) failed."""
+        return float(min(self.cap, self.backoff * 2 ** (attempt - 1)))
+
+
 async def run_plan(
     session: EngineSession,
     settings: Settings,
@@ -22,15 +39,16 @@ async def run_plan(
     names: list[str],
     direction: Direction,
     progress: Progress,
+    retries: Retries = Retries(),
 ) -> list[str]:
     """Run `names` in order; the ones this run applied (or reverted)."""
     done: list[str] = []
     for name in names:
         progress(f"{'applying' if direction == 'upgrade' else 'reverting'} {name}")
         try:
-            outcome = await session.run(name, direction)
-        except StepFailed as failure:
-            raise failed(settings, backend, name, failure, direction, len(done)) from None
+            outcome = await _run_retrying(session, name, direction, progress, retries)
+        except _GaveUp as gave_up:
+            raise failed(settings, backend, name, gave_up.failure, direction, len(done), gave_up.attempts) from None
         except StepLockLost as lost:
             raise lock_lost(settings, name, lost, direction, done) from None
         if outcome == "skipped":
@@ -40,8 +58,38 @@ async def run_plan(
     return done
 
 
+class _GaveUp(Exception):
+    def __init__(self, failure: StepFailed, attempts: int) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+        self.attempts = attempts
+
+
+async def _run_retrying(
+    session: EngineSession, name: str, direction: Direction, progress: Progress, retries: Retries
+) -> str:
+    """One file, tried again after a lock-wait timeout (only then: the try was rolled back,
+    so the file is exactly as pending as before) up to `retries.times` more times."""
+    attempt = 1
+    while True:
+        try:
+            return await session.run(name, direction)
+        except StepFailed as failure:
+            waited = isinstance(failure.cause, LockWaitTimeout) and failure.atomic
+            if not waited or attempt > retries.times:
+                raise _GaveUp(failure, attempt) from None
+            pause = retries.pause(attempt)
+            attempt += 1
+            progress(
+                f"{name} waited too long for a table lock; trying again in {pause:g}s "
+                f"(attempt {attempt} of {retries.times + 1})"
+            )
+            await asyncio.sleep(pause)
+
+
 def failed(
-    settings: Settings, backend: Backend, name: str, failure: StepFailed, direction: Direction, done: int
+    settings: Settings, backend: Backend, name: str, failure: StepFailed, direction: Direction, done: int,
+    attempts: int = 1,
 ) -> MigrationFailed:
     label = backend.label
     what = "migration" if direction == "upgrade" else "rolling back"
@@ -55,7 +103,7 @@ def failed(
             f"still {kept}; {again}"
         )
     if isinstance(failure.cause, LockWaitTimeout):
-        return _lock_wait_failed(settings, backend, name, failure.cause, direction, again)
+        return _lock_wait_failed(settings, name, failure.cause, direction, again, attempts)
     undone = (
         "its changes were rolled back"
         if failure.atomic
@@ -86,7 +134,7 @@ def lock_lost(
 
 
 def _lock_wait_failed(
-    settings: Settings, backend: Backend, name: str, waited: LockWaitTimeout, direction: Direction, again: str
+    settings: Settings, name: str, waited: LockWaitTimeout, direction: Direction, again: str, attempts: int
 ) -> MigrationFailed:
     kept = "pending" if direction == "upgrade" else "applied"
     if waited.holders:
@@ -95,8 +143,10 @@ def _lock_wait_failed(
         blocker = f' on table "{waited.table}", held by pid {pid} ({shown})'
     else:
         blocker = ""
+    tries = f" in each of {attempts} attempts" if attempts > 1 else ""
+    more = ", or raise --lock-wait or --retries" if attempts > 1 else ", or raise --lock-wait"
     return MigrationFailed(
-        f"{display(settings, name)} waited longer than the lock wait for a lock{blocker}; "
+        f"{display(settings, name)} waited longer than the lock wait for a lock{blocker}{tries}; "
         f"it was rolled back and is still {kept}, and no query of the application waited "
-        f"behind it longer than that; {again} when the table is quieter, or raise --lock-wait"
+        f"behind it longer than that; {again} when the table is quieter{more}"
     )
