@@ -76,7 +76,7 @@ def migrate(
 @click.option("--name", metavar="NAME", help="Label for the migration file (letters, digits, _).")
 @click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
 @click.option("--merge", is_flag=True, help="Two branches each added migration N: number the newer one after the last, with today's models state.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, warnings.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, warnings, lint (the findings in the file written).")
 @click.pass_context
 def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool, as_json: bool) -> None:
     """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
@@ -95,15 +95,14 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
         path = run_core(lambda: write_data_migration(settings, name))
         output.print_data_migration(settings, path)
         return
+    from toolkit.commands.inspect import lint
     from toolkit.commands.makemigrations import makemigrations as core
 
     report = run_core(lambda: core(settings, name))
-    output.print_makemigrations(settings, report, as_json=as_json)
-    if report.path is not None and not as_json:
-        from toolkit.commands.inspect import lint
-
-        written = report.path.name
-        findings = run_core(lambda: lint(settings, [written]))
+    written = [report.path.name] if report.path is not None else []
+    findings = run_core(lambda: lint(settings, written)) if written else None
+    output.print_makemigrations(settings, report, as_json=as_json, lint=findings)
+    if findings is not None and not as_json:
         output.print_lint(settings, findings, as_json=False, warnings=True)
 
 
@@ -156,16 +155,17 @@ def status(ctx: click.Context, as_json: bool, exit_code: bool) -> None:
     is_flag=True,
     help="Only compare the models with the migration files; don't connect to the database.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, in_sync, model_changes, pending, edited, drift.")
+@click.option("--strict", is_flag=True, help="Also exit 1 on a lint finding no marker accepts (otherwise a warning).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: env, database_url, dialect, in_sync, model_changes, pending, edited, drift, lint.")
 @click.pass_context
-def check(ctx: click.Context, no_database: bool, as_json: bool) -> None:
-    """Exit 1 if the models have changes no migration holds, migrations are pending, or the database drifted from them (for CI)."""
+def check(ctx: click.Context, no_database: bool, strict: bool, as_json: bool) -> None:
+    """Exit 1 if the models have changes no migration holds, migrations are pending, or the database drifted from them (for CI); warn of lint findings in the pending migrations."""
     from toolkit.commands.check import check as core
 
     settings = resolve_settings(ctx)
     report = run_core(lambda: core(settings, database=not no_database))
-    output.print_check(report, as_json)
-    if not report.in_sync:
+    output.print_check(settings, report, as_json, strict=strict)
+    if not report.in_sync or (strict and report.lint):
         sys.exit(1)
 
 

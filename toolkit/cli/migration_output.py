@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from toolkit.commands.migrate import DryRunReport, MigrateReport, RollbackReport, StatusReport
     from toolkit.commands.wait import WaitReport
     from toolkit.makemigrations import MakeMigrationsReport
+    from toolkit.migrations.lint import Finding
     from toolkit.settings import Settings
 
 
@@ -75,10 +76,15 @@ def print_migrate(settings: Settings, report: MigrateReport, as_json: bool, *, f
     click.echo(f"Migrated {where_of(settings)}: {len(report.applied)} migration(s) applied.")
 
 
-def print_makemigrations(settings: Settings, report: MakeMigrationsReport, *, as_json: bool = False) -> None:
+def print_makemigrations(
+    settings: Settings, report: MakeMigrationsReport, *, as_json: bool = False, lint: LintReport | None = None
+) -> None:
     if as_json:
+        from toolkit.migrations.lint import to_json
+
         path = os.path.relpath(report.path, settings.project_root) if report.path is not None else None
-        echo_json({"path": path, "dialects": sorted(report.upgrade), "warnings": report.warnings})
+        found = to_json(lint.findings) if lint is not None else []
+        echo_json({"path": path, "dialects": sorted(report.upgrade), "warnings": report.warnings, "lint": found})
         return
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -147,7 +153,9 @@ def print_status(report: StatusReport, as_json: bool) -> None:
         click.echo(f"  [!] {new.removesuffix('.py')} (the applied {old.removesuffix('.py')}, renamed)")
 
 
-def print_check(report: CheckReport, as_json: bool) -> None:
+def print_check(settings: Settings, report: CheckReport, as_json: bool, *, strict: bool = False) -> None:
+    from toolkit.migrations.lint import to_json
+
     if as_json:
         echo_json(
             {
@@ -159,9 +167,28 @@ def print_check(report: CheckReport, as_json: bool) -> None:
                 "pending": report.pending if report.database_checked else None,
                 "edited": report.edited if report.database_checked else None,
                 "drift": report.drift if report.database_checked else None,
+                "lint": to_json(report.lint),
             }
         )
         return
+    _print_check_sections(report)
+    if report.lint:
+        which = "pending migrations" if report.database_checked else "migrations"
+        click.echo(
+            f"Lint findings in the {which} ({len(report.lint)}){', which fail --strict' if strict else ''}; "
+            "follow the fix, or accept one with a `toolkit-lint: accept RULE` marker (docs/lint.md):",
+            err=not strict,
+        )
+        for f in report.lint:
+            click.echo("  " + lint_line(settings, f), err=not strict)
+    if report.in_sync:
+        if report.database_checked:
+            click.echo(f"In sync: the models, the migrations and {report.env} ({report.url}) are up to date.")
+        else:
+            click.echo("In sync: the migrations hold every model change.")
+
+
+def _print_check_sections(report: CheckReport) -> None:
     if report.model_changes:
         click.echo(f"Model changes that no migration holds ({len(report.model_changes)}); run `toolkit makemigrations`:")
         for op in report.model_changes:
@@ -178,11 +205,6 @@ def print_check(report: CheckReport, as_json: bool) -> None:
         click.echo(f"{report.env} ({report.url}) differs from its applied migrations ({len(report.drift)}):")
         for line in report.drift:
             click.echo(f"  {line}")
-    if report.in_sync:
-        if report.database_checked:
-            click.echo(f"In sync: the models, the migrations and {report.env} ({report.url}) are up to date.")
-        else:
-            click.echo("In sync: the migrations hold every model change.")
 
 
 def print_wait(report: WaitReport) -> None:
@@ -209,18 +231,21 @@ def print_history(report: HistoryReport, as_json: bool) -> None:
         click.echo(f"{mark} {e.version}" + (f"  {e.summary}" if e.summary else ""))
 
 
+def lint_line(settings: Settings, f: Finding) -> str:
+    folder = os.path.relpath(settings.app_migrations_dir, settings.project_root)
+    table = f" [{f.table}]" if f.table else ""
+    accepted = " (accepted)" if f.accepted else ""
+    return f"{folder}/{f.migration}:{f.line}: {f.rule}{table}{accepted}: {f.statement} -- {f.reason}; fix: {f.fix}"
+
+
 def print_lint(settings: Settings, report: LintReport, *, as_json: bool, warnings: bool = False) -> None:
     from toolkit.migrations.lint import to_json
 
     if as_json:
         echo_json(to_json(report.findings))
         return
-    folder = os.path.relpath(settings.app_migrations_dir, settings.project_root)
     for f in report.findings:
-        table = f" [{f.table}]" if f.table else ""
-        accepted = " (accepted)" if f.accepted else ""
-        line = f"{folder}/{f.migration}:{f.line}: {f.rule}{table}{accepted}: {f.statement} -- {f.reason}; fix: {f.fix}"
-        click.echo(("warning: " if warnings else "") + line, err=warnings)
+        click.echo(("warning: " if warnings else "") + lint_line(settings, f), err=warnings)
     if not warnings:
         refused = len(report.refused)
         click.echo(f"{len(report.findings)} finding(s), {refused} not accepted." if report.findings else "No findings.")
