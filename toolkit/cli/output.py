@@ -6,7 +6,10 @@ Reports are only read here; the core types are imported for type checking alone,
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,42 +19,200 @@ from toolkit.cli.migration_output import echo_json, names, where_of
 
 if TYPE_CHECKING:
     from toolkit.commands.bootstrap import BootstrapReport
-    from toolkit.seed.run import Progress, SeedReport
+    from toolkit.seed.report import Progress
+    from toolkit.seed.run import SeedReport
     from toolkit.settings import Settings
-
 
 
 # --- seeding --------------------------------------------------------------------------
 
 
-class ProgressLine:
-    """rows, rows/s and ETA on one terminal line; nothing when stderr is not a terminal."""
+HEARTBEAT_SECONDS = 5.0
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.started = time.perf_counter()
-        self.last = 0.0
+
+def heartbeat_seconds() -> float:
+    """Seconds between heartbeat lines: TOOLKIT_HEARTBEAT_SECONDS (tests shorten it), else 5."""
+    try:
+        value = float(os.environ.get("TOOLKIT_HEARTBEAT_SECONDS", ""))
+    except ValueError:
+        return HEARTBEAT_SECONDS
+    return value if value >= 0 else HEARTBEAT_SECONDS
+
+
+def _duration(seconds: float) -> str:
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+class _Load:
+    """One table's load, as its reports come in."""
+
+    def __init__(self, p: Progress, since: float, now: float) -> None:
+        self.name, self.total, self.done, self.at = p.table, p.total, p.done, now
+        # Timed from when the table's turn began, not from its first report: batches are
+        # written `--concurrency` at a time, so reports come in bursts, the first after a
+        # whole burst. (Rows a resumed run had loaded before count as loaded in that time.)
+        self.since = since
+        self.beat = since
+        # Off a terminal, a table loaded before its first heartbeat says nothing: a log
+        # gets a table's last line only after lines about its progress.
+        self.beats = 0
+        self.task: Any = None
+
+    def update(self, p: Progress, now: float) -> None:
+        self.done, self.total, self.at = p.done, p.total, now
+
+    def rate(self) -> float:
+        return self.done / max(self.at - self.since, 1e-9)
+
+    def eta(self) -> str:
+        rate = self.rate()
+        return _duration((self.total - self.done) / rate) if rate > 0 else "?"
+
+    def stats(self) -> str:
+        return f"{self.done:,}/{self.total:,} rows {self.rate():,.0f} rows/s ETA {self.eta()}"
+
+    def heartbeat(self) -> str:
+        percent = 100 * self.done // max(self.total, 1)
+        return (
+            f"{self.name}: {self.done:,} / {self.total:,} rows ({percent}%), "
+            f"{self.rate():,.0f} rows/s, ETA {self.eta()}"
+        )
+
+    def final(self) -> str:
+        seconds = self.at - self.since
+        return f"{self.name}: {self.done:,} rows in {seconds:.1f}s, {self.rate():,.0f} rows/s"
+
+    def stopped(self) -> str:
+        percent = 100 * self.done // max(self.total, 1)
+        return f"{self.name}: stopped at {self.done:,} / {self.total:,} rows ({percent}%)"
+
+
+def _stderr_is_terminal() -> bool:
+    # A dumb terminal (Emacs' shell) can't move the cursor back over a bar: it gets lines.
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+class SeedProgress:
+    """The seeding progress on stderr: a bar sized to the terminal (rich), drawn in place;
+    elsewhere (a pipe, a CI log) a heartbeat line every few seconds; a last line per table.
+
+    Use it as a context manager around the run: the bar is gone before an error or
+    "Interrupted:" is printed, and a table cut short says where it stopped.
+    """
+
+    def __init__(self, enabled: bool, *, terminal: bool | None = None, interval: float | None = None) -> None:
+        terminal = _stderr_is_terminal() if terminal is None else terminal
+        self.mode = "off" if not enabled else "bar" if terminal else "heartbeat"
+        self.interval = heartbeat_seconds() if interval is None else interval
+        self.turn = time.monotonic()
+        self.load: _Load | None = None
+        self.bar: Any = None  # started on the first report, after any prompt or migration output
+
+    def __enter__(self) -> SeedProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def __call__(self, p: Progress) -> None:
-        if not self.enabled:
+        if self.mode == "off":
             return
-        now = time.perf_counter()
-        if now - self.last < 0.1 and p.done < p.total:
-            return
-        self.last = now
-        rate = p.done / max(now - self.started, 1e-9)
-        eta = (p.total - p.done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = int(width * p.done / max(p.total, 1))
-        bar = "#" * filled + "-" * (width - filled)
-        click.echo(
-            f"\r{p.table} [{bar}] {p.done:,}/{p.total:,} rows  {rate:,.0f} rows/s  ETA {eta:4.1f}s",
-            err=True,
-            nl=False,
-        )
+        try:
+            self._report(p)
+        except Exception as exc:  # a display that fails must not fail the seed run
+            self.mode = "off"
+            with contextlib.suppress(Exception):
+                self._stop_bar()
+            click.echo(f"(no more progress: {type(exc).__name__}: {exc})", err=True)
+
+    def _report(self, p: Progress) -> None:
+        now = time.monotonic()
+        load = self.load
+        if load is not None and load.name != p.table:
+            self._end(load.final() if self.mode == "bar" or load.beats else None)
+            load = None
+        if load is None:
+            load = self.load = _Load(p, self.turn, now)
+        else:
+            load.update(p, now)
+        if self.mode == "bar":
+            self._draw(load, final=p.done >= p.total)
         if p.done >= p.total:
-            click.echo("", err=True)
-            self.started = time.perf_counter()
+            self._end(load.final() if self.mode == "bar" or load.beats else None)
+            self.turn = now
+        elif self.mode == "heartbeat" and now - load.beat >= self.interval:
+            load.beat, load.beats = now, load.beats + 1
+            click.echo(load.heartbeat(), err=True)
+
+    def close(self) -> None:
+        if self.load is not None and self.mode != "off":
+            self._end(self.load.stopped())
+        self._stop_bar()
+
+    def _stop_bar(self) -> None:
+        bar, self.bar = self.bar, None
+        if bar is not None:
+            bar.stop()
+
+    def _end(self, line: str | None) -> None:
+        load, self.load = self.load, None
+        if self.bar is None:
+            if line is not None:
+                click.echo(line, err=True)
+            return
+        if load is not None and load.task is not None:
+            self.bar.remove_task(load.task)
+            self.bar.refresh()
+        if line is None:
+            return
+        # Through the bar's console: the line goes above the bar, never through it.
+        self.bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def _draw(self, load: _Load, *, final: bool) -> None:
+        if self.bar is None:
+            self.bar = _rich_bar()
+            self.bar.start()
+        if load.task is None:
+            load.task = self.bar.add_task(load.name, total=load.total, completed=load.done, stats=load.stats())
+        # The full bar is drawn once before it goes: a table loaded in one burst shows too.
+        self.bar.update(
+            load.task, total=load.total, completed=load.done, stats=load.stats(), refresh=final
+        )
+
+
+def _rich_bar() -> Any:
+    # Imported here: rich costs `--help` and every command that draws no bar.
+    from rich.console import Console
+    from rich.progress import BarColumn, TextColumn
+    from rich.progress import Progress as Bar
+    from rich.table import Column
+
+    console = Console(stderr=True, highlight=False)
+
+    class _Bar(Bar):
+        def make_tasks_table(self, tasks: Any) -> Any:
+            table = super().make_tasks_table(tasks)
+            # Two columns short of the terminal, read at every refresh (the bar follows a
+            # resize): a full line leaves the cursor past the edge, where the terminal's
+            # own `^C` would wrap to a new line and the bar could no longer be erased.
+            table.width = max(console.width - 2, 1)
+            return table
+
+    # The texts never wrap: the bar stays one line however narrow the terminal.
+    return _Bar(
+        TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+        BarColumn(bar_width=None),
+        TextColumn("{task.fields[stats]}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+        console=console,
+        transient=True,
+        expand=True,
+        refresh_per_second=8,
+    )
 
 
 def print_seed_json(settings: Settings, report: SeedReport) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -92,8 +91,8 @@ def seed(
         force=force,
     )
     quiet = root_obj(ctx).get("quiet")
-    bar = output.ProgressLine(enabled=not quiet and not as_json and not dry_run and sys.stderr.isatty())
-    report = run_core(lambda: core(settings, request, progress=bar, confirm=confirm_on_terminal()))
+    with output.SeedProgress(enabled=not quiet and not as_json and not dry_run) as bar:
+        report = run_core(lambda: core(settings, request, progress=bar, confirm=confirm_on_terminal()))
     if as_json:
         output.print_seed_json(settings, report)
         return
@@ -131,14 +130,14 @@ def _migrate_then_seed(
     as_json: bool,
 ) -> None:
     settings = resolve_settings(ctx)
-    bar = output.ProgressLine(enabled=not root_obj(ctx).get("quiet") and sys.stderr.isatty())
-    report = run_core(
-        lambda: core(
-            settings, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force,
-            confirm=confirm_on_terminal(),
-            progress=lambda m: say(ctx, m), seed_progress=bar,
+    with output.SeedProgress(enabled=not root_obj(ctx).get("quiet") and not as_json) as bar:
+        report = run_core(
+            lambda: core(
+                settings, seed_value=seed_value, locale=locale, lock_timeout=lock_timeout, force=force,
+                confirm=confirm_on_terminal(),
+                progress=lambda m: say(ctx, m), seed_progress=bar,
+            )
         )
-    )
     if as_json:
         output.print_bootstrap_json(settings, report)
     else:
