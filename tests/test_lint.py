@@ -299,10 +299,11 @@ def test_lint_files_knows_the_types_earlier_files_defined(tmp_path: Path) -> Non
 def test_the_json_shape_is_stable() -> None:
     finding = lint_sql("3_x", UNSAFE["drop-table"])[0]
     (obj,) = to_json([finding])
-    assert list(obj) == list(JSON_KEYS) == ["rule", "migration", "statement", "line", "reason", "fix", "table", "accepted"]
+    assert list(obj) == list(JSON_KEYS) == ["rule", "migration", "statement", "line", "reason", "fix", "table", "accepted", "rows", "downgraded"]
     assert obj == {
         "rule": "drop-table", "migration": "3_x", "statement": 'DROP TABLE "users";', "line": 1,
         "reason": RULES["drop-table"].reason, "fix": RULES["drop-table"].fix, "table": "users", "accepted": False,
+        "rows": None, "downgraded": None,  # measured only against a database (lint --database)
     }
     assert json.loads(json.dumps(obj)) == obj
     assert [f.name for f in Finding.__dataclass_fields__.values()] == list(JSON_KEYS)

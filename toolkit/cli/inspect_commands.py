@@ -39,14 +39,15 @@ def history(ctx: click.Context, no_database: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("versions", nargs=-1, metavar="[VERSION]...")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings: rule, migration, statement, line, reason, fix, table, accepted.")
+@click.option("--database", "database", is_flag=True, help="Rank the findings by their tables' rows on the configured database; one on an empty or missing table is safe there and fails nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of findings: rule, migration, statement, line, reason, fix, table, accepted, rows, downgraded.")
 @click.pass_context
-def lint(ctx: click.Context, versions: tuple[str, ...], as_json: bool) -> None:
+def lint(ctx: click.Context, versions: tuple[str, ...], database: bool, as_json: bool) -> None:
     """Flag PostgreSQL operations that lock or rewrite a busy table; exit 1 on a finding not accepted."""
     from toolkit.commands.inspect import lint as core
 
     settings = resolve_settings(ctx)
-    report = run_core(lambda: core(settings, list(versions) or None), wait=False)
+    report = run_core(lambda: core(settings, list(versions) or None, database=database), wait=database)
     output.print_lint(settings, report, as_json=as_json)
     if report.refused:
         sys.exit(1)

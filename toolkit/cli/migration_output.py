@@ -233,7 +233,8 @@ def print_history(report: HistoryReport, as_json: bool) -> None:
 
 def lint_line(settings: Settings, f: Finding) -> str:
     folder = os.path.relpath(settings.app_migrations_dir, settings.project_root)
-    table = f" [{f.table}]" if f.table else ""
+    size = f", {f.downgraded}" if f.downgraded else f", {f.rows:,} rows" if f.rows is not None else ""
+    table = f" [{f.table}{size}]" if f.table else ""
     accepted = " (accepted)" if f.accepted else ""
     return f"{folder}/{f.migration}:{f.line}: {f.rule}{table}{accepted}: {f.statement} -- {f.reason}; fix: {f.fix}"
 
@@ -248,7 +249,9 @@ def print_lint(settings: Settings, report: LintReport, *, as_json: bool, warning
         click.echo(("warning: " if warnings else "") + lint_line(settings, f), err=warnings)
     if not warnings:
         refused = len(report.refused)
-        click.echo(f"{len(report.findings)} finding(s), {refused} not accepted." if report.findings else "No findings.")
+        safe = sum(1 for f in report.findings if f.downgraded)
+        downgraded = f", {safe} safe on this database (empty or missing table)" if safe else ""
+        click.echo(f"{len(report.findings)} finding(s), {refused} not accepted{downgraded}." if report.findings else "No findings.")
 
 
 def print_init(report: InitReport) -> None:

@@ -60,7 +60,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
          "deploy code that no longer uses the table first, then drop it in a later migration"),
 )}
 # The keys of `to_json`'s objects, in order: part of the documented output (docs/lint.md).
-JSON_KEYS = ("rule", "migration", "statement", "line", "reason", "fix", "table", "accepted")
+JSON_KEYS = ("rule", "migration", "statement", "line", "reason", "fix", "table", "accepted", "rows", "downgraded")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class Finding:
     fix: str
     table: str | None
     accepted: bool
+    rows: int | None = None  # the table's rows, when linted against a database (lint_rank)
+    downgraded: str | None = None  # why it is safe there: "table is empty: safe"
 
 
 @dataclass
