@@ -11,6 +11,7 @@ import sys
 import click
 
 from toolkit.cli import migration_output as output
+from toolkit.cli.completion import rollback_versions, versions
 from toolkit.cli.options import lock_timeout as lock_timeout_option
 from toolkit.cli.options import lock_wait as lock_wait_option
 from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run_core, say
@@ -33,9 +34,9 @@ retries_option = click.option(
     is_flag=True,
     help="Print the SQL of each pending migration for this database, in order; change nothing.",
 )
-@click.option("--to", "to", metavar="VERSION", help="Migrate up to and including VERSION (number or name); an earlier one than the last applied reverts back to it, as rollback --to.")
+@click.option("--to", "to", metavar="VERSION", shell_complete=versions, help="Migrate up to and including VERSION (number or name); an earlier one than the last applied reverts back to it, as rollback --to.")
 @click.option("--fake", is_flag=True, help="Record the pending migrations (up to --to) as applied without running them: adopting an existing database.")
-@click.option("--retry", metavar="VERSION", help="Clear the mark of a migration interrupted half-way (MySQL), once undone by hand, then migrate.")
+@click.option("--retry", metavar="VERSION", shell_complete=versions, help="Clear the mark of a migration interrupted half-way (MySQL), once undone by hand, then migrate.")
 @click.option("--force", is_flag=True, help="With --to an earlier version: revert even where protection applies.")
 @click.option(
     "--json",
@@ -108,7 +109,7 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
 
 @click.command()
 @click.option("--steps", type=int, metavar="N", help="Revert the last N applied migrations.")
-@click.option("--to", "to", metavar="VERSION", help="Revert every migration applied after VERSION (number or name; 'zero' for all).")
+@click.option("--to", "to", metavar="VERSION", shell_complete=rollback_versions, help="Revert every migration applied after VERSION (number or name; 'zero' for all).")
 @lock_timeout_option
 @lock_wait_option
 @retries_option

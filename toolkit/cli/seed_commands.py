@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from toolkit.cli import output
+from toolkit.cli.completion import models as model_names
 from toolkit.cli.options import lock_timeout as lock_timeout_option
 from toolkit.cli.run import confirm_on_terminal, resolve_settings, root_obj, run_core, say
 
@@ -42,7 +43,7 @@ def _model_counts(models: tuple[str, ...]) -> dict[str, int | None]:
 
 @click.command()
 @click.option("--count", type=int, metavar="N", help="Rows to insert into each chosen model (without --model or --all: the models defined in seeds/).")
-@click.option("--model", "models", multiple=True, metavar="NAME[=COUNT]", help="Model to seed (repeatable); COUNT overrides --count. Empty parent tables are seeded first.")
+@click.option("--model", "models", multiple=True, metavar="NAME[=COUNT]", shell_complete=model_names, help="Model to seed (repeatable); COUNT overrides --count. Empty parent tables are seeded first.")
 @click.option("--all", "all_models", is_flag=True, help="Seed every model with --count rows (link tables get links).")
 @click.option("--batch-size", type=int, metavar="B", help="Rows per batch, one transaction each [default: 10000 on PostgreSQL and MySQL/MariaDB, 50000 on SQLite].")
 @click.option("--concurrency", type=int, default=4, show_default=True, metavar="C", help="Batches written at once (PostgreSQL, MySQL/MariaDB).")
