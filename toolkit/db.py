@@ -116,3 +116,29 @@ def app_models(settings: Settings) -> list[type[Model]]:
     """The project's models (Aerich's bookkeeping model excluded), in declaration order."""
     models = dict(Tortoise.apps.items()).get(settings.app, {})
     return [m for m in models.values() if m._meta.db_table != "aerich"]
+
+
+def other_app_models(settings: Settings) -> dict[str, list[str]]:
+    """The models of the configured modules that Tortoise leaves out of the app, as their
+    `Meta.app` names another one: app -> model names, in declaration order.
+
+    Tortoise drops them without a word, so a seed (or a migration) would skip them silently.
+    """
+    found: dict[str, list[str]] = {}
+    for name in settings.models:
+        if name == AERICH_MODELS:
+            continue
+        try:
+            module = importlib.import_module(name)
+        except Exception:  # reported by `orm`, which imports the same modules
+            continue
+        # What Tortoise looks at: `__models__` if the module lists them, else every name.
+        listed = getattr(module, "__models__", None)
+        candidates = list(listed) if listed else [getattr(module, a) for a in vars(module)]
+        for obj in candidates:
+            if not (isinstance(obj, type) and issubclass(obj, Model)) or obj._meta.abstract:
+                continue
+            app = obj._meta.app
+            if app and app != settings.app and obj.__name__ not in found.get(app, []):
+                found.setdefault(app, []).append(obj.__name__)
+    return found

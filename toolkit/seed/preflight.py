@@ -3,7 +3,7 @@ that would empty more than was asked, a plan that shards can't share."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from toolkit.backends.base import Backend, Connection
 from toolkit.errors import NotMigrated, UsageError
@@ -49,6 +49,21 @@ async def require_tables(conn: Connection, tables: Mapping[str, Table], settings
             raise NotMigrated(
                 f"table {t.name!r} does not exist in {settings.masked_url}; "
                 "run `toolkit migrate` first"
+            )
+
+
+def refuse_other_app_models(
+    names: Iterable[str], other: Mapping[str, Sequence[str]], settings: Settings
+) -> None:
+    """A model named to seed that Tortoise left out of the app, as its Meta.app names another
+    one: say so, rather than call it unknown."""
+    for name in names:
+        app = next((a for a, models in other.items() if name in models), None)
+        if app is not None:
+            raise UsageError(
+                f'{name} belongs to app "{app}" (its Meta.app), and toolkit seeds app '
+                f'"{settings.app}" alone; set [toolkit] app = "{app}" in '
+                f"{settings.config_path} to seed that app, or drop {name}'s Meta.app"
             )
 
 

@@ -65,6 +65,10 @@ class SeedReport:
     # Reference data (seeds/fixtures/) upserted before the fake rows: model -> counts.
     fixtures: list[Any] = field(default_factory=list)
     fixture_files: list[str] = field(default_factory=list)
+    # Models of the configured modules whose Meta.app names another app, so they are not
+    # seeded: app -> model names. `app` is the app this run seeds.
+    other_app_models: dict[str, list[str]] = field(default_factory=dict)
+    app: str = "models"
 
     @property
     def rows_per_second(self) -> float:
