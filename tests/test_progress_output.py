@@ -25,7 +25,7 @@ FINAL = re.compile(r"^users: 20,000 rows in \d+\.\ds, [\d,]+ rows/s$")
 def test_a_pipe_gets_a_heartbeat_line_every_interval_and_a_last_line(project: Project) -> None:
     assert project.run("migrate").returncode == 0
     result = project.run(
-        "seed", "--model", "User=20000", "--batch-size", "500", env={"TOOLKIT_HEARTBEAT_SECONDS": "0.05"}
+        "seed", "--model", "User=20000", "--batch-size", "500", env={"TOOLKIT_HEARTBEAT_SECONDS": "0.01"}
     )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
@@ -138,7 +138,7 @@ def test_the_bar_fits_the_terminal_and_is_drawn_in_place(
 ) -> None:
     assert project.run("migrate").returncode == 0
     tmux = tmux_at(width)
-    tmux.start(project.root, _seed(60000))
+    tmux.start(project.root, _seed(150_000))
     during = tmux.wait_for(r"rows/s ETA")
     after = tmux.wait_for(r"^__DONE__")
     history = tmux.screen(history=True)
@@ -148,13 +148,13 @@ def test_the_bar_fits_the_terminal_and_is_drawn_in_place(
     progress = [line for line in during + history if not line.startswith("Seeded ")]
     assert [line for line in progress if len(line.rstrip()) > width] == []
     bars = [line for line in during if "ETA" in line]
-    assert len(bars) == 1 and re.match(r"^users [━╸╺]+ [\d,]+/60,000 rows", bars[0]), during
+    assert len(bars) == 1 and re.match(r"^users [━╸╺]+ [\d,]+/150,000 rows", bars[0]), during
     assert "__DONE__ 0" in after
     # Nothing scrolled: the whole history holds the table's last line and the summary, no bar.
     shown = [line for line in history if line.strip()]
     assert len(shown) == 3, shown
-    assert re.match(r"^users: 60,000 rows in \d+\.\ds, [\d,]+ rows/s$", shown[0])
-    assert shown[1].startswith("Seeded 60000 rows")
+    assert re.match(r"^users: 150,000 rows in \d+\.\ds, [\d,]+ rows/s$", shown[0])
+    assert shown[1].startswith("Seeded 150000 rows")
     # ...though the bar was drawn again and again, on its one line.
     raw = tmux.raw()
     assert raw.count("ETA") >= 3
