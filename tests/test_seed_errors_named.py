@@ -119,7 +119,9 @@ def test_with_all_the_message_names_the_model_that_stopped_the_run(shop) -> None
     ))
     err = _one_line(project.run("seed", "--all", "--count", "40", env=target.env))
     assert err.startswith("Error: Member.email: duplicate value"), err
-    assert "seeding stopped at Member" in err, err
+    assert "seeding stopped at Member (" in err, err
+    before = err.split("seeding stopped at Member (", 1)[1].split(" loaded before it)", 1)[0]
+    assert "Team" in before.split(", ") and "Review" not in before, err
     assert target.query("SELECT count(*) FROM e_teams") == [(40,)]
     assert target.query("SELECT count(*) FROM e_reviews") == [(0,)]
 
