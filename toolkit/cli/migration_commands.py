@@ -77,9 +77,10 @@ def migrate(
 @click.option("--name", metavar="NAME", help="Label for the migration file (letters, digits, _).")
 @click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
 @click.option("--merge", is_flag=True, help="Two branches each added migration N: number the newer one after the last, with today's models state.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, warnings, lint (the findings in the file written).")
+@click.option("--safe/--no-safe", "safe", default=None, help="PostgreSQL: write the forms that don't lock a busy table (indexes built CONCURRENTLY, constraints NOT VALID then validated), in migrations after the one written; SQLite and MySQL SQL unchanged (default: [toolkit] safe_migrations).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, warnings, lint (the findings in the files written), and with --safe safe_steps (the files after path).")
 @click.pass_context
-def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool, as_json: bool) -> None:
+def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool, safe: bool | None, as_json: bool) -> None:
     """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
     settings = resolve_settings(ctx)
     if merge:
@@ -99,10 +100,11 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
     from toolkit.commands.inspect import lint
     from toolkit.commands.makemigrations import makemigrations as core
 
-    report = run_core(lambda: core(settings, name))
-    written = [report.path.name] if report.path is not None else []
+    chosen = settings.safe_migrations if safe is None else safe
+    report, steps = run_core(lambda: core(settings, name, safe=chosen))
+    written = [p.name for p in ([report.path] if report.path is not None else []) + steps]
     findings = run_core(lambda: lint(settings, written)) if written else None
-    output.print_makemigrations(settings, report, as_json=as_json, lint=findings)
+    output.print_makemigrations(settings, report, as_json=as_json, lint=findings, steps=steps)
     if findings is not None and not as_json:
         output.print_lint(settings, findings, as_json=False, warnings=True)
 

@@ -77,14 +77,19 @@ def print_migrate(settings: Settings, report: MigrateReport, as_json: bool, *, f
 
 
 def print_makemigrations(
-    settings: Settings, report: MakeMigrationsReport, *, as_json: bool = False, lint: LintReport | None = None
+    settings: Settings, report: MakeMigrationsReport, *, as_json: bool = False, lint: LintReport | None = None,
+    steps: list[Path] | None = None,
 ) -> None:
+    steps = steps or []
     if as_json:
         from toolkit.migrations.lint import to_json
 
         path = os.path.relpath(report.path, settings.project_root) if report.path is not None else None
         found = to_json(lint.findings) if lint is not None else []
-        echo_json({"path": path, "dialects": sorted(report.upgrade), "warnings": report.warnings, "lint": found})
+        echo_json({
+            "path": path, "dialects": sorted(report.upgrade), "warnings": report.warnings, "lint": found,
+            **({"safe_steps": [os.path.relpath(p, settings.project_root) for p in steps]} if steps else {}),
+        })
         return
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -94,6 +99,9 @@ def print_makemigrations(
     rel = os.path.relpath(report.path, settings.project_root)
     dialects = f" ({', '.join(sorted(report.upgrade))})" if report.upgrade else ""
     click.echo(f"Wrote {rel}{dialects}")
+    for step in steps:
+        how = "outside a transaction" if "_concurrently_" in step.name else "validating"
+        click.echo(f"Wrote {os.path.relpath(step, settings.project_root)} (postgres, {how})")
 
 
 def print_data_migration(settings: Settings, path: Path) -> None:

@@ -3,14 +3,38 @@ project's engine (Aerich's differ for every dialect, or Tortoise's autodetector)
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from toolkit.errors import UsageError
 from toolkit.makemigrations import MakeMigrationsReport
 from toolkit.makemigrations import makemigrations as aerich_makemigrations
 from toolkit.migrations.history import engine_for
+from toolkit.migrations.safe_sql import safe_steps
+from toolkit.migrations.writer import write_safe_steps
 from toolkit.settings import Settings
 
 
-async def makemigrations(settings: Settings, name: str | None = None) -> MakeMigrationsReport:
-    """Write the next migration for model changes; `path` is None when nothing changed."""
+async def makemigrations(
+    settings: Settings, name: str | None = None, *, safe: bool = False
+) -> tuple[MakeMigrationsReport, list[Path]]:
+    """Write the next migration for model changes; `path` is None when nothing changed.
+    With `safe`, its PostgreSQL statements take the forms that don't lock a busy table, in
+    the migrations written after it (the paths returned): docs/lint.md."""
+    if safe and engine_for(settings).name == "tortoise":
+        raise UsageError(
+            "--safe rewrites the PostgreSQL SQL of Aerich migrations; Tortoise's migrations hold "
+            "operations, not SQL: leave out --safe (and [toolkit] safe_migrations)"
+        )
+    report = await _write(settings, name)
+    if not safe or report.path is None or "postgres" not in report.upgrade:
+        return report, []
+    steps = safe_steps(report.upgrade["postgres"], report.downgrade.get("postgres", []))
+    if not steps.rewritten:
+        return report, []
+    return report, write_safe_steps(settings, report.path, steps, sorted(report.upgrade))
+
+
+async def _write(settings: Settings, name: str | None) -> MakeMigrationsReport:
     if engine_for(settings).name == "tortoise":
         from toolkit.migrations.tortoise_make import make_tortoise_migration
 

@@ -224,8 +224,44 @@ async def _loose(step: Step, module: ModuleType, name: str, direction: Direction
         await check_foreign_keys(step, client)
         await _record(step, module, name, direction, client)
     except Exception as exc:
+        left = await _invalid_index_left(client, statements)
+        if left is not None:
+            raise StepFailed(InvalidIndexLeft(exc, left), atomic=False) from None
         raise StepFailed(exc, atomic=undone) from None
     return "done"
+
+
+class InvalidIndexLeft(Exception):
+    """A concurrent index build failed: PostgreSQL keeps the half-built index, marked
+    invalid, and the next try of the same CREATE INDEX fails on its name."""
+
+    def __init__(self, cause: BaseException, index: str) -> None:
+        text = (str(cause) or type(cause).__name__).splitlines()[0]
+        super().__init__(
+            f'{text}; the build left the invalid index "{index}" behind: drop it with '
+            f'DROP INDEX CONCURRENTLY "{index}" before the next try'
+        )
+
+
+_CONCURRENT_INDEX = re.compile(
+    r'^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"?((?:[^"]|"")+?)"?\s+ON\b', re.I
+)
+
+
+async def _invalid_index_left(client: Any, statements: list[str]) -> str | None:
+    """The index a failed `CREATE INDEX CONCURRENTLY` left invalid, if it did. Only
+    PostgreSQL has that statement, so only there is the catalog asked."""
+    names = [m.group(1).replace('""', '"') for s in statements if (m := _CONCURRENT_INDEX.match(s))]
+    for index in names:
+        literal = "'" + index.replace("'", "''") + "'"
+        with contextlib.suppress(Exception):  # the failure is the news; this only adds to it
+            rows = await client.execute_query_dict(
+                "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                f"WHERE c.relname = {literal} AND NOT i.indisvalid"
+            )
+            if rows:
+                return index
+    return None
 
 
 def _statements_stay_in(conn: Any, step: Step) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.migrations.files import migration_files
+from toolkit.migrations.safe_sql import SafeSteps
 from toolkit.settings import Settings
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -122,3 +123,51 @@ async def _current_state(settings: Settings) -> str:
 
     async with orm(settings, url="sqlite://:memory:"):
         return f"MODELS_STATE = (\n    {get_formatted_compressed_data(get_models_describe(settings.app))}\n)"
+
+
+_SUMMARY = re.compile(r'^"""Migration \d+: .*$', re.M)
+_DICT = {key: re.compile(rf"^{key} = \{{\n.*?^\}}$", re.S | re.M) for key in ("UPGRADE", "DOWNGRADE")}
+_POSTGRES = re.compile(r'^    "postgres": (?:"""(?:[^"\\]|\\.|"(?!""))*"""|""),$', re.S | re.M)
+
+
+def _literal(statements: list[str], empty: str) -> str:
+    """A script as `toolkit makemigrations` writes one; `empty` when there is none (a
+    downgrade must say something, or rollback refuses the file)."""
+    if not statements:
+        return '"' + empty.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    body = ";\n        ".join(s.strip().rstrip(";") for s in statements) + ";"
+    return '"""\n        ' + body.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') + '"""'
+
+
+def write_safe_steps(settings: Settings, path: Path, steps: SafeSteps, dialects: list[str]) -> list[Path]:
+    """Give the migration at `path` the safe PostgreSQL statements of `steps` (its other
+    dialects stay as written), and write the migrations after it that build each index
+    concurrently and validate what it added NOT VALID. Their files copy `path`'s MODELS_STATE,
+    so `check` and the next `makemigrations` see the models in step. The paths written."""
+    text = path.read_text(encoding="utf-8")
+    up, down = (m.start() for m in (_DICT["UPGRADE"].search(text), _DICT["DOWNGRADE"].search(text)) if m)
+    first = _POSTGRES.sub(lambda _: f'    "postgres": {_literal(steps.first_down, "-- nothing to revert")},', text[down:], count=1)
+    head = _POSTGRES.sub(lambda _: f'    "postgres": {_literal(steps.first_up, "")},', text[up:down], count=1)
+    path.write_text(text[:up] + head + first, encoding="utf-8")
+    number, stamp, label = path.stem.split("_", 2)
+    planned = [(f"{label}_concurrently_{i}", [u], [d], False) for i, (u, d) in enumerate(steps.concurrent, 1)]
+    if steps.last_up:
+        planned.append((f"{label}_validate", steps.last_up, steps.last_down, True))
+    written = []
+    for offset, (name, ups, downs, atomic) in enumerate(planned, 1):
+        target = path.with_name(f"{int(number) + offset}_{stamp}_{name}.py")
+        held = f"-- nothing to do here on {{d}}: {path.name} holds this change"
+        scripts = {
+            "UPGRADE": {d: _literal(ups, "") if d == "postgres" else _literal([], held.format(d=d)) for d in dialects},
+            "DOWNGRADE": {d: _literal(downs, "-- nothing to revert") if d == "postgres" else _literal([], held.format(d=d)) for d in dialects},
+        }
+        body = text
+        for key, values in scripts.items():
+            rendered = f"{key} = {{\n" + "\n".join(f'    "{d}": {v},' for d, v in sorted(values.items())) + "\n}"
+            body = _DICT[key].sub(rendered.replace("\\", "\\\\"), body, count=1)
+        why = "built concurrently, outside a transaction" if not atomic else "validated after the NOT VALID step"
+        body = _SUMMARY.sub(f'"""Migration {int(number) + offset}: {name} ({why}, `makemigrations --safe`).', body, count=1)
+        body = body.replace("RUN_IN_TRANSACTION = True", f"RUN_IN_TRANSACTION = {atomic}", 1)
+        target.write_text(body, encoding="utf-8")
+        written.append(target)
+    return written
