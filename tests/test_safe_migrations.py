@@ -167,3 +167,17 @@ def test_each_rewrite_lints_clean_and_new_tables_are_left_alone() -> None:
     found += lint_sql("2", steps.concurrent[0][0] + ";", in_transaction=False, schema=schema)
     found += lint_sql("3", ";\n".join(steps.last_up) + ";", schema=schema)
     assert found == []
+
+
+def test_safe_is_refused_for_tortoise_migrations_before_anything_is_written(tmp_path: Path) -> None:
+    from tests.tortoise_helpers import INITIAL, tortoise_project
+
+    shop = tortoise_project(tmp_path / "p", ("0001_initial.py", INITIAL))
+    before = sorted(shop.migrations.iterdir())
+    result = shop.run("makemigrations", "--safe")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "--safe rewrites the PostgreSQL SQL of Aerich migrations; Tortoise's migrations hold operations, "
+        "not SQL: leave out --safe (and [toolkit] safe_migrations)"
+    )
+    assert sorted(shop.migrations.iterdir()) == before
