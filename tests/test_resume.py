@@ -17,7 +17,9 @@ from tests.conftest import CLEAN_ENV, PG_ADMIN_URL, TOOLKIT, Project, make_proje
 from tests.test_cli_seed import pg_rows, sqlite_rows
 
 COUNT = "120000"
-ARGS = ["seed", "--count", COUNT, "--seed", "13", "--batch-size", "2000", "--concurrency", "2"]
+# The batch path (indexes live), whose batches commit one by one: see test_seed_bulk.py for
+# the bulk path.
+ARGS = ["seed", "--count", COUNT, "--seed", "13", "--batch-size", "2000", "--concurrency", "2", "--indexes", "live"]
 
 
 def _start(project: Project, env: dict[str, str], args: list[str] = ARGS) -> subprocess.Popen[str]:

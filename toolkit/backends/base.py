@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from toolkit.errors import LockLost, LockTimeout
@@ -70,6 +70,23 @@ class Tx(ABC):
     async def fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]: ...
 
 
+class BulkLoad(ABC):
+    """Rows written into an empty table while its indexes are off (see `Connection.bulk_load`)."""
+
+    @abstractmethod
+    async def write(self, payload: Any) -> None:
+        """Append rows encoded by the backend's `bulk_encoder`."""
+
+    @abstractmethod
+    async def execute(self, sql: str, *args: Any) -> None:
+        """A statement in the load's transaction (the ledger's record of it)."""
+
+
+@asynccontextmanager
+async def _no_bulk_load() -> AsyncIterator[BulkLoad | None]:
+    yield None
+
+
 class Connection(ABC):
     """A raw connection (or pool) for the seeder and the ledger. SQL uses `?` placeholders."""
 
@@ -96,6 +113,11 @@ class Connection(ABC):
     @abstractmethod
     async def table_exists(self, table: str) -> bool: ...
 
+    def bulk_load(self, table: str, columns: Sequence[str]) -> AbstractAsyncContextManager[BulkLoad | None]:
+        """One transaction that loads `table`, empty, with its indexes built after the rows;
+        None where the database or the table doesn't allow it. Commits on exit."""
+        return _no_bulk_load()
+
     @abstractmethod
     async def close(self) -> None: ...
 
@@ -117,6 +139,11 @@ class Backend(ABC):
     executescript_commits: bool = False
     # Whether a multi-statement script sent outside a transaction still runs as one.
     script_is_one_transaction: bool = False
+
+    def bulk_encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any] | None:
+        """What turns columns of values into what `BulkLoad.write` takes; it runs in the
+        generator process. None: this database has no bulk path."""
+        return None
 
     # How the Tortoise client of this dialect writes the i-th (1-based) query parameter.
     def placeholder(self, i: int) -> str:

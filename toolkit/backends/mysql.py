@@ -347,7 +347,43 @@ class MysqlBackend(Backend):
 
     async def empty_table(self, tx: Tx, table: str) -> None:
         # TRUNCATE would commit the ledger's transaction (it is DDL in MySQL); DELETE doesn't.
-        await tx.execute(f"DELETE FROM {self.quote(table)}")
+        # InnoDB checks a foreign key row by row, so a row that points at a row of its own
+        # table (a tree's parent) blocks the DELETE under RESTRICT and NO ACTION, even one
+        # pointing at itself: such references are cut first.
+        q, required = self.quote(table), False
+        for column, nullable in await tx.fetch(
+            "SELECT k.COLUMN_NAME, c.IS_NULLABLE FROM information_schema.KEY_COLUMN_USAGE k "
+            "JOIN information_schema.COLUMNS c USING (TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME) "
+            "WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = ? "
+            "AND k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME = k.TABLE_NAME",
+            table,
+        ):
+            if nullable == "YES":
+                await tx.execute(f"UPDATE {q} SET {self.quote(column)} = NULL")
+            required = required or nullable != "YES"
+        if not required or await self._pointed_at_from_elsewhere(tx, table):
+            await tx.execute(f"DELETE FROM {q}")  # other tables' rows still hold theirs back
+            return
+        # A NOT NULL reference can't be cut: the checks are off for this one DELETE, as no
+        # row of another table points at this one.
+        await tx.execute("SET SESSION foreign_key_checks = 0")
+        try:
+            await tx.execute(f"DELETE FROM {q}")
+        finally:
+            await tx.execute("SET SESSION foreign_key_checks = 1")
+
+    async def _pointed_at_from_elsewhere(self, tx: Tx, table: str) -> bool:
+        """Whether a row of another table (in any schema) points at `table`."""
+        for schema, other, column in await tx.fetch(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+            "WHERE REFERENCED_TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? "
+            "AND NOT (TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?)",
+            table, table,
+        ):
+            where, col = f"{self.quote(schema)}.{self.quote(other)}", self.quote(column)
+            if await tx.fetch(f"SELECT 1 FROM {where} WHERE {col} IS NOT NULL LIMIT 1"):
+                return True
+        return False
 
     async def drop_tables(self, conn: Connection, tables: Sequence[str]) -> None:
         if not tables:

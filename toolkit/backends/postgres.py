@@ -7,8 +7,8 @@ import contextlib
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -16,6 +16,7 @@ import asyncpg
 
 from toolkit.backends.base import (
     Backend,
+    BulkLoad,
     Connection,
     LockHandle,
     Row,
@@ -90,6 +91,11 @@ class PostgresConnection(Connection):
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_LOCK_KEY)
             yield _PostgresTx(conn)
+
+    def bulk_load(self, table: str, columns: Sequence[str]) -> AbstractAsyncContextManager[BulkLoad | None]:
+        from toolkit.backends.postgres_bulk import bulk_load
+
+        return bulk_load(self.pool, table, columns)
 
     async def table_exists(self, table: str) -> bool:
         return bool(await self.pool.fetchval("SELECT to_regclass($1) IS NOT NULL", quote_ident(table)))
@@ -243,6 +249,11 @@ class PostgresBackend(Backend):
             table,
         )
         return {r[0] for r in rows}
+
+    def bulk_encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any] | None:
+        from toolkit.backends.copy_text import encode_rows
+
+        return encode_rows
 
     def placeholder(self, i: int) -> str:
         return f"${i}"

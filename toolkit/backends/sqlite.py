@@ -7,8 +7,8 @@ import datetime
 import fcntl
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import tortoise.backends.sqlite.executor  # noqa: F401
 
 from toolkit.backends.base import (
     Backend,
+    BulkLoad,
     Connection,
     LockHandle,
     Row,
@@ -99,6 +100,11 @@ class SqliteConnection(Connection):
             self.db.execute("ROLLBACK")
             raise
 
+    def bulk_load(self, table: str, columns: Sequence[str]) -> AbstractAsyncContextManager[BulkLoad | None]:
+        from toolkit.backends.sqlite_bulk import bulk_load
+
+        return bulk_load(self.db, table, columns)
+
     async def table_exists(self, table: str) -> bool:
         found = self.db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
@@ -169,6 +175,11 @@ class SqliteBackend(Backend):
     checks_foreign_keys_after_migration = True
     is_local = True
     executescript_commits = True
+
+    def bulk_encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any] | None:
+        from toolkit.backends.sqlite_bulk import encode_rows
+
+        return encode_rows
 
     @property
     def path(self) -> str:
@@ -262,6 +273,19 @@ class SqliteBackend(Backend):
 
 
     async def empty_table(self, tx: Tx, table: str) -> None:
+        # RESTRICT acts row by row (NO ACTION waits for the statement's end): a row deleted
+        # before the rows of its own table that point at it fails. A row pointing at itself
+        # doesn't hold itself back, so each is pointed at itself first; other tables' rows
+        # still hold theirs back.
+        for _, _, parent, column, key, _, on_delete, _ in await tx.fetch(
+            "SELECT * FROM pragma_foreign_key_list(?)", table
+        ):
+            if parent.lower() == table.lower() and on_delete == "RESTRICT":
+                if key is None:  # REFERENCES t without a column: its primary key
+                    pk = "SELECT name FROM pragma_table_info(?) WHERE pk = 1"
+                    key = (await tx.fetch(pk, table))[0][0]
+                col, q = self.quote(column), self.quote(table)
+                await tx.execute(f"UPDATE {q} SET {col} = {self.quote(key)} WHERE {col} IS NOT NULL")
         await tx.execute(f"DELETE FROM {self.quote(table)}")
         # AUTOINCREMENT remembers the largest key ever used; forget it with the rows.
         if await tx.fetch("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"):

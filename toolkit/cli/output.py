@@ -232,6 +232,7 @@ def _seed_json(settings: Settings, report: SeedReport) -> dict[str, Any]:
         "nothing_to_resume": report.nothing_to_resume,
         "dry_run": report.dry_run,
         "skipped": report.skipped,
+        "other_app_models": report.other_app_models,
         "plan": [
             {
                 "model": p.model,
@@ -283,6 +284,10 @@ def print_seed(report: SeedReport) -> None:
         click.echo("Nothing to resume: every seed run on this database is complete.")
         return
     _print_fixtures(report)
+    for app, models in report.other_app_models.items():
+        many = "s" if len(models) != 1 else ""
+        click.echo(f'Not seeding {len(models)} model{many} of app "{app}" '
+                   f'(toolkit seeds app "{report.app}"): {", ".join(models)}')
     if report.dry_run:
         _print_seed_dry_run(report)
         return

@@ -47,6 +47,7 @@ def _model_counts(models: tuple[str, ...]) -> dict[str, int | None]:
 @click.option("--all", "all_models", is_flag=True, help="Seed every model with --count rows (link tables get links).")
 @click.option("--batch-size", type=int, metavar="B", help="Rows per batch, one transaction each [default: 10000 on PostgreSQL and MySQL/MariaDB, 50000 on SQLite].")
 @click.option("--concurrency", type=int, default=4, show_default=True, metavar="C", help="Batches written at once (PostgreSQL, MySQL/MariaDB).")
+@click.option("--indexes", type=click.Choice(["auto", "after", "live"]), default="auto", show_default=True, help="after: load an empty table without its indexes and build them after, in one transaction (PostgreSQL, SQLite); live: batches into the indexed table; auto: after for runs of 50,000 rows or more.")
 @click.option("--seed", "seed", type=click.IntRange(min=0), metavar="S", help="Random seed: the same seed gives the same rows.")
 @click.option("--truncate", is_flag=True, help="Empty the tables first (and restart their row sequence).")
 @click.option("--shard", callback=_parse_shard, metavar="K/N", help="Load only part K of N of the run (K from 1).")
@@ -63,6 +64,7 @@ def seed(
     all_models: bool,
     batch_size: int | None,
     concurrency: int,
+    indexes: str,
     seed: int | None,
     truncate: bool,
     shard: tuple[int, int],
@@ -83,6 +85,7 @@ def seed(
         all_models=all_models,
         batch_size=batch_size,
         concurrency=concurrency,
+        indexes=indexes,
         seed=seed,
         truncate=truncate,
         shard=shard,

@@ -46,7 +46,7 @@ def tolist(values: np.ndarray) -> list[Any]:
 
 
 def fit(values: list[str], max_length: int | None) -> list[str]:
-    if max_length is None:
+    if max_length is None or max(map(len, values), default=0) <= max_length:
         return values
     return [v[:max_length] for v in values]
 
@@ -86,6 +86,19 @@ def unique_suffixed(prefixes: list[str], ctx: Ctx, template: str = "{p}{i}") -> 
     limit = ctx.column.max_length
     if limit is not None and limit < len(template.format(p="", i="")) + INDEX_DIGITS:
         return compact_tokens(ctx)
+    head, _, rest = template.partition("{p}")
+    sep, _, tail = rest.partition("{i}")
+    if head or tail:  # not of the "{p}<separator>{i}" form
+        return _formatted(prefixes, ctx, template, limit)
+    out = [f"{p}{sep}{i}" for p, i in zip(prefixes, ctx.index.tolist())]
+    if limit is not None and max(map(len, out), default=0) > limit:
+        # Trim the prefix, never the index.
+        out = [v if len(v) <= limit else f"{p[: max(limit - (len(v) - len(p)), 0)]}{sep}{i}"
+               for v, p, i in zip(out, prefixes, ctx.index.tolist())]
+    return out
+
+
+def _formatted(prefixes: list[str], ctx: Ctx, template: str, limit: int | None) -> list[str]:
     out = []
     for p, i in zip(prefixes, ctx.index.tolist()):
         value = template.format(p=p, i=i)

@@ -60,9 +60,12 @@ def email(ctx: Ctx) -> list[Any]:
     if ctx.column.unique:
         if limit is not None and limit < INDEX_DIGITS + 1 + max(len(x) for x in d):
             return [f"{t}@{b}"[:limit] if len(t) + 1 < limit else t for t, b in zip(compact_tokens(ctx), d)]
+        made = [f"{a}{i}@{b}" for a, i, b in zip(h, ctx.index.tolist(), d)]
+        if limit is None or max(map(len, made), default=0) <= limit:
+            return made
         # Trim the handle, never the index or the domain.
         return [
-            f"{a[: limit - len(f'{i}@{b}')] if limit else a}{i}@{b}"
+            f"{a[: limit - len(f'{i}@{b}')]}{i}@{b}"
             for a, i, b in zip(h, ctx.index.tolist(), d)
         ]
     emails = [f"{a}@{b}" for a, b in zip(h, d)]

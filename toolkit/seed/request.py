@@ -15,6 +15,9 @@ MAX_SEED = 2**63 - 1
 SAMPLE_ROWS = 3
 
 
+INDEX_MODES = ("auto", "after", "live")
+
+
 @dataclass(frozen=True)
 class SeedRequest:
     """What to seed and how.
@@ -39,6 +42,9 @@ class SeedRequest:
     dry_run: bool = False
     force: bool = False  # run even where protection applies (see toolkit.protect)
     samples: int = SAMPLE_ROWS
+    # "after": an empty table is loaded without its indexes, built after the rows (one
+    # transaction); "live": batches into the indexed table; "auto": "after" for large runs.
+    indexes: str = "auto"
 
 
 def validate(request: SeedRequest) -> None:
@@ -52,6 +58,8 @@ def validate(request: SeedRequest) -> None:
         raise UsageError(f"--batch-size must be a positive integer, got {request.batch_size}")
     if request.concurrency <= 0:
         raise UsageError(f"--concurrency must be a positive integer, got {request.concurrency}")
+    if request.indexes not in INDEX_MODES:
+        raise UsageError(f"--indexes must be one of {', '.join(INDEX_MODES)}, got {request.indexes!r}")
     k, n = request.shard
     if not (1 <= k <= n):
         raise UsageError(f"--shard {k}/{n}: K must be between 1 and N, as in 1/3")

@@ -20,6 +20,7 @@ from toolkit.errors import ToolkitError
 from toolkit.seed.generators import Ctx, Gen
 from toolkit.seed.name_generators import DERIVED, full_name, name
 from toolkit.seed.pools import Pools
+from toolkit.seed.stamps import Stamps, joined
 from toolkit.seed.table import Column, Table
 
 CHUNK_ROWS = 4096
@@ -60,7 +61,7 @@ class RowMaker:
         self._order = sorted(range(len(self.plans)), key=lambda i: _rank(self.plans[i].gen))
         self._identity: dict[str, bool] = {}
         # Batches rarely align with chunks; keep the last chunk for the next batch's start.
-        self._cached: tuple[int, list[tuple[Any, ...]]] | None = None
+        self._cached: tuple[int, list[list[Any]]] | None = None
 
     def _column_values(
         self, plan: ColumnPlan, chunk: int, index: np.ndarray, row: dict[str, list[Any]]
@@ -77,7 +78,13 @@ class RowMaker:
         row[col.attr] = values
         if plan.some_nulls and col.nullable and not col.unique and not col.primary_key:
             nulls = rng.random(len(values)) < NULL_RATE
-            values = [None if z else v for v, z in zip(values, nulls.tolist())]
+            if isinstance(values, Stamps):
+                values = values.with_nulls(nulls)
+            else:
+                # A copy: the row's other columns (an email from a name) saw the values whole.
+                values = list(values)
+                for i in np.flatnonzero(nulls).tolist():
+                    values[i] = None
         if plan.convert and col.to_db is not None:
             values = self._to_db(col, values)
         return values
@@ -102,29 +109,39 @@ class RowMaker:
             self._identity[col.name] = all(
                 c is v or (type(c) is type(v) and c == v) for c, v in zip(converted, values)
             )
+            if self._identity[col.name]:
+                return values  # as made (a column of `Stamps` stays one)
         return converted
+
+    def chunk_columns(self, chunk: int) -> list[list[Any]]:
+        """The values of chunk number `chunk`, column by column (in `self.columns` order)."""
+        if self._cached is not None and self._cached[0] == chunk:
+            return self._cached[1]
+        full = np.arange(chunk * CHUNK_ROWS, (chunk + 1) * CHUNK_ROWS, dtype=np.int64)
+        made: dict[str, list[Any]] = {}
+        cols: list[list[Any]] = [[] for _ in self.plans]
+        for i in self._order:
+            cols[i] = self._column_values(self.plans[i], chunk, full, made)
+        self._cached = (chunk, cols)
+        return cols
+
+    def columns_of(self, start: int, stop: int) -> list[list[Any]]:
+        """Values of the rows with global indices `start`..`stop`-1, column by column."""
+        parts: list[list[Sequence[Any]]] = [[] for _ in self.plans]
+        for chunk in range(start // CHUNK_ROWS, (stop - 1) // CHUNK_ROWS + 1 if stop > start else 0):
+            base = chunk * CHUNK_ROWS
+            lo, hi = max(start - base, 0), min(stop - base, CHUNK_ROWS)
+            for mine, made in zip(parts, self.chunk_columns(chunk)):
+                mine.append(made if (lo, hi) == (0, CHUNK_ROWS) else made[lo:hi])
+        return [joined(p) for p in parts]  # type: ignore[misc]
 
     def chunk(self, chunk: int, lo: int = 0, hi: int = CHUNK_ROWS) -> list[tuple[Any, ...]]:
         """Rows `lo`..`hi` of chunk number `chunk` (row indices chunk*CHUNK_ROWS + lo ...)."""
-        if self._cached is not None and self._cached[0] == chunk:
-            rows = self._cached[1]
-        else:
-            full = np.arange(chunk * CHUNK_ROWS, (chunk + 1) * CHUNK_ROWS, dtype=np.int64)
-            made: dict[str, list[Any]] = {}
-            cols: list[list[Any]] = [[] for _ in self.plans]
-            for i in self._order:
-                cols[i] = self._column_values(self.plans[i], chunk, full, made)
-            rows = list(zip(*cols))
-            self._cached = (chunk, rows)
-        return rows if (lo, hi) == (0, CHUNK_ROWS) else rows[lo:hi]
+        return list(zip(*(c[lo:hi] for c in self.chunk_columns(chunk))))
 
     def rows(self, start: int, stop: int) -> list[tuple[Any, ...]]:
-        """Rows with global indices `start`..`stop`-1 (a convenience for small ranges)."""
-        out: list[tuple[Any, ...]] = []
-        for chunk in range(start // CHUNK_ROWS, (stop - 1) // CHUNK_ROWS + 1 if stop > start else 0):
-            base = chunk * CHUNK_ROWS
-            out += self.chunk(chunk, max(start - base, 0), min(stop - base, CHUNK_ROWS))
-        return out
+        """Rows with global indices `start`..`stop`-1."""
+        return list(zip(*self.columns_of(start, stop)))
 
 
 def within_bounds(values: list[Any], col: Column) -> list[Any]:

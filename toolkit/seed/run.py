@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from toolkit.backends import backend_for
 from toolkit.backends.base import Backend, Connection
 from toolkit.errors import Interrupted, ToolkitError
-from toolkit.seed import ledger, relations
+from toolkit.seed import bulk, ledger, relations
 from toolkit.seed.allocation import Job, allocate, resumable, unfilled
 from toolkit.seed.column_plans import plan_table
 from toolkit.seed.db_errors import explain_db_error, quiet_fallout, resume_command
@@ -32,6 +32,7 @@ from toolkit.seed.plan import make_plan
 from toolkit.seed.pools import Pools
 from toolkit.seed.preflight import (
     refuse_hidden_truncation,
+    refuse_other_app_models,
     refuse_shards,
     require_database,
     require_tables,
@@ -67,13 +68,17 @@ async def seed(
     backend = backend_for(settings.database_url)
     await require_database(settings, backend)
     tables, definitions = await _describe(settings)
+    from toolkit.db import other_app_models
+
+    other = other_app_models(settings)
+    refuse_other_app_models(request.counts, other, settings)
     models = [m for m, t in tables.items() if t.link_of is None]
     requested, source = counts_to_seed(settings, request, models, list(definitions))
     seed_value = request.seed if request.seed is not None else secrets.randbelow(2**31)
     started = time.perf_counter()
     report = SeedReport(
         seed=seed_value, rows=0, seconds=0.0, shard=request.shard, locale=request.locale,
-        dry_run=request.dry_run, source=source,
+        dry_run=request.dry_run, source=source, other_app_models=other, app=settings.app,
     )
     await _load_fixtures(settings, request, report)
     stop = Stop()
@@ -206,7 +211,8 @@ class _Loading:
         keys = relations.KeySource(self.conn, self.backend)
         for model, run, resumed in jobs:
             table = self.tables[model]
-            loaded = await self._load_table(keys, table, self.definitions.get(model), run)
+            before = [t.model for t in report.tables]
+            loaded = await self._load_table(keys, table, self.definitions.get(model), run, before)
             report.rows += loaded
             report.tables.append(
                 TableReport(model, table.name, loaded, run.run_id, run.start, resumed=resumed)
@@ -218,7 +224,12 @@ class _Loading:
         await fill_runs(self.conn, self.backend, keys, self.tables, self.definitions, runs, self.request)
 
     async def _load_table(
-        self, keys: relations.KeySource, table: Table, definition: SeedDefinition | None, run: ledger.Run
+        self,
+        keys: relations.KeySource,
+        table: Table,
+        definition: SeedDefinition | None,
+        run: ledger.Run,
+        before: Sequence[str] = (),
     ) -> int:
         conn, backend, request = self.conn, self.backend, self.request
         shard, shards = request.shard
@@ -235,6 +246,10 @@ class _Loading:
         already = sum(c for _, c in done) if shards == 1 else 0
         on_batch = ProgressCounter(self.progress, table.name, already, total)
         try:
+            if bulk.wanted(request, sum(hi - lo for lo, hi in todo)):
+                loaded = await bulk.load_empty(conn, backend, maker, run, todo, self.stop, on_batch)
+                if loaded is not None:
+                    return loaded
             return await load_run(
                 conn, maker, run, iter(todo), request.concurrency, self.stop, on_batch,
                 request.batch_size or int(run.settings.get("batch_size") or backend.default_batch_size),
@@ -242,7 +257,7 @@ class _Loading:
         except ToolkitError:
             raise
         except Exception as exc:
-            raise explain_db_error(exc, backend, table.name, self.resume) from None
+            raise explain_db_error(exc, backend, table, self.resume, before) from None
         finally:
             pk = table.primary_key
             if pk is not None and pk.db_generated:

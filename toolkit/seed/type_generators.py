@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.seed.generators import Ctx, Gen, fit, paragraph, pool, sentence_pool, tolist
+from toolkit.seed.stamps import Stamps, micros_of
 from toolkit.seed.table import NO_DEFAULT, Column
 
 # Dates are spread back from a fixed day, not from today: a seed must give the same rows
@@ -88,9 +89,7 @@ def datetime_(ctx: Ctx) -> list[Any]:
     else:
         seconds = ctx.rng.integers(0, 2 * 365 * 86400, ctx.n) * 1_000_000
     micro = ctx.rng.integers(0, 1_000_000, ctx.n)
-    stamps = (np.int64(base) * 1_000_000 - seconds - micro).astype("datetime64[us]")
-    utc = dt.UTC
-    return [d.replace(tzinfo=utc) for d in stamps.astype(object).tolist()]
+    return Stamps(np.int64(base) * 1_000_000 - seconds - micro)  # type: ignore[return-value]
 
 
 def later_than(attr: str) -> Gen:
@@ -100,6 +99,10 @@ def later_than(attr: str) -> Gen:
         starts = ctx.row.get(attr)
         if starts is None:
             return datetime_(ctx)
+        if isinstance(starts, Stamps):
+            shares = ctx.rng.random(ctx.n)
+            gap = (micros_of(ANCHOR) - starts.micros) * shares
+            return Stamps(starts.micros + np.rint(gap).astype(np.int64))
         shares = ctx.rng.random(ctx.n).tolist()
         naive = ANCHOR.replace(tzinfo=None)
         return [

@@ -1,0 +1,90 @@
+"""The bulk path: an empty table's run loaded in one transaction, its indexes built after.
+
+Building a B-tree from sorted input is several times cheaper than inserting into it row by
+row, and a foreign key validated once over the loaded rows is cheaper than checked per row;
+so for an empty table the database's own limit is "load unindexed, then index". The
+backend does it in one transaction no other session can see into (`Connection.bulk_load`);
+rows are made and encoded in a generator process (`producer.py`), so generation and the
+database's work overlap on two cores.
+
+Exactly-once holds as on the batch path: the run's rows and their ledger record commit
+together. After a kill -9 nothing of the table is kept and the ledger shows the run with
+no rows, so `--resume` loads it again, from an empty table, by this path. Ctrl-C stops the
+generator; the rows already written are indexed and committed with their record, and
+`--resume` appends the rest by the batch path. Sharded runs never take this path: shards
+share the table, so none may take its indexes away (each appends with indexes live).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+
+from toolkit.backends.base import Backend, Connection
+from toolkit.seed import ledger
+from toolkit.seed.loader import Stop, batches
+from toolkit.seed.producer import produced, worker_count
+from toolkit.seed.request import SeedRequest
+from toolkit.seed.rows import RowMaker
+
+# Below this many rows the DDL of dropping and making indexes costs more than it saves
+# (measured: see bench/seed_bench.py); `--indexes after` takes the path whatever the size.
+AUTO_MIN_ROWS = 50_000
+# Rows per COPY: large enough that a statement's overhead vanishes, small enough that the
+# generator's queue stays a few megabytes.
+BULK_BATCH_ROWS = 20_000
+
+
+def wanted(request: SeedRequest, rows: int) -> bool:
+    """Whether this run should try the bulk path (the table must still prove empty)."""
+    if request.indexes == "live" or request.shard[1] > 1:
+        return False
+    return request.indexes == "after" or rows >= AUTO_MIN_ROWS
+
+
+def merged(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(first, count) ranges with neighbours joined: one ledger row for a whole run."""
+    out: list[tuple[int, int]] = []
+    for first, count in sorted(ranges):
+        if out and out[-1][0] + out[-1][1] == first:
+            out[-1] = (out[-1][0], out[-1][1] + count)
+        else:
+            out.append((first, count))
+    return out
+
+
+async def load_empty(
+    conn: Connection,
+    backend: Backend,
+    maker: RowMaker,
+    run: ledger.Run,
+    todo: Sequence[tuple[int, int]],
+    stop: Stop,
+    on_rows: Callable[[int], None],
+) -> int | None:
+    """Load `todo` into the empty table in one transaction; the rows committed, or None
+    when the table turned out not to be empty (or the database has no bulk path)."""
+    encode = backend.bulk_encoder()
+    if encode is None:
+        return None
+    async with conn.bulk_load(maker.table.name, maker.columns) as load:
+        if load is None:
+            return None
+        written: list[tuple[int, int]] = []
+        loaded = 0
+        # The first row made here builds the value pools once, before the workers fork.
+        maker.columns_of(todo[0][0], todo[0][0] + 1)
+        workers = int(os.environ.get("TOOLKIT_SEED_WORKERS") or worker_count())
+        stream = produced(maker, encode, batches(iter(todo), BULK_BATCH_ROWS), workers)
+        async with contextlib.aclosing(stream) as items:
+            async for batch, payload, rows in items:
+                await load.write(payload)
+                written += batch
+                loaded += rows
+                on_rows(rows)
+                if stop.requested:
+                    break
+        for sql, args in ledger.batch_record(run, merged(written)):
+            await load.execute(sql, *args)
+    return loaded
