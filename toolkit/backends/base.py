@@ -73,9 +73,15 @@ class Tx(ABC):
 class BulkLoad(ABC):
     """Rows written into an empty table while its indexes are off (see `Connection.bulk_load`)."""
 
+    @property
+    @abstractmethod
+    def encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any]:
+        """What turns columns of values into what `write` takes; it runs in the generator
+        process (forked, so it may hold what it learnt of the table)."""
+
     @abstractmethod
     async def write(self, payload: Any) -> None:
-        """Append rows encoded by the backend's `bulk_encoder`."""
+        """Append rows made by `encoder`."""
 
     @abstractmethod
     async def execute(self, sql: str, *args: Any) -> None:
@@ -139,11 +145,6 @@ class Backend(ABC):
     executescript_commits: bool = False
     # Whether a multi-statement script sent outside a transaction still runs as one.
     script_is_one_transaction: bool = False
-
-    def bulk_encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any] | None:
-        """What turns columns of values into what `BulkLoad.write` takes; it runs in the
-        generator process. None: this database has no bulk path."""
-        return None
 
     # How the Tortoise client of this dialect writes the i-th (1-based) query parameter.
     def placeholder(self, i: int) -> str:

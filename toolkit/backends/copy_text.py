@@ -97,30 +97,38 @@ def _converter(value: Any) -> Callable[[Any], str]:
 
 
 def encode_column(values: Sequence[Any]) -> list[str]:
-    """One column's values as COPY text fields (escaped, NULL as \\N)."""
+    """One column's values as COPY text fields (escaped, NULL as \\N).
+
+    The column is taken to hold values of its first value's type (a generator's do); a
+    value of another type makes the conversion fail, and the column is written value by
+    value instead."""
     own = getattr(values, "copy_text", None)
     if own is not None:  # a column that writes its own text (times made by numpy)
         texts: list[str] = own()
         return texts
-    kinds = set(map(type, values))
-    has_null = type(None) in kinds
-    kinds.discard(type(None))
-    if kinds <= {str}:
-        out: list[Any] = list(values)
-    elif len(kinds) == 1:
-        kind = next(iter(kinds))
-        convert = _converter(next(v for v in values if v is not None))
-        if kind in _FEW_VALUES:
+    first = next((v for v in values if v is not None), None)
+    if first is None:
+        return [NULL] * len(values)
+    has_null = None in values
+    try:
+        if type(first) is str:
+            out: list[Any] = _texts(list(values))
+        elif type(first) in _FEW_VALUES:
             # Few distinct values (days, flags): each is written once, then looked up.
-            memo = _Memo(convert)
-            return list(map(memo.__getitem__, values))
-        out = [None if v is None else convert(v) for v in values] if has_null else list(map(convert, values))
-    else:
-        out = [v if v is None or type(v) is str else _converter(v)(v) for v in values]
-    # Numbers, dates and the like never hold a character COPY treats specially.
-    if kinds & _TEXTUAL or any(k not in _BY_TYPE for k in kinds):
-        out = _texts(out)
+            return list(map(_Memo(_converter(first)).__getitem__, values))
+        else:
+            convert = _converter(first)
+            out = [None if v is None else convert(v) for v in values] if has_null else list(map(convert, values))
+            if type(first) in _TEXTUAL or type(first) not in _BY_TYPE:
+                out = _texts(out)
+    except (TypeError, AttributeError, ValueError):
+        out = _mixed(values)
     return [NULL if v is None else v for v in out] if has_null else out
+
+
+def _mixed(values: Sequence[Any]) -> list[Any]:
+    out = [v if v is None or type(v) is str else _converter(v)(v) for v in values]
+    return _texts(out)
 
 
 class _Memo(dict[Any, str]):

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -249,11 +249,6 @@ class PostgresBackend(Backend):
             table,
         )
         return {r[0] for r in rows}
-
-    def bulk_encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any] | None:
-        from toolkit.backends.copy_text import encode_rows
-
-        return encode_rows
 
     def placeholder(self, i: int) -> str:
         return f"${i}"

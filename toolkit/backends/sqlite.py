@@ -7,7 +7,7 @@ import datetime
 import fcntl
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -175,11 +175,6 @@ class SqliteBackend(Backend):
     checks_foreign_keys_after_migration = True
     is_local = True
     executescript_commits = True
-
-    def bulk_encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any] | None:
-        from toolkit.backends.sqlite_bulk import encode_rows
-
-        return encode_rows
 
     @property
     def path(self) -> str:

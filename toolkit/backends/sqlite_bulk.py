@@ -58,6 +58,10 @@ class SqliteBulkLoad(BulkLoad):
         self.db = db
         self.insert = f"INSERT INTO {quote_ident(table)} ({cols}) VALUES ({marks})"
 
+    @property
+    def encoder(self) -> Callable[[Sequence[Sequence[Any]]], Any]:
+        return encode_rows
+
     async def write(self, payload: Any) -> None:
         self.db.executemany(self.insert, payload)
 

@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from toolkit.backends.base import Backend, Connection
 from toolkit.seed import ledger
-from toolkit.seed.loader import Stop, batches
+from toolkit.seed.loader import Batch, Stop
 from toolkit.seed.producer import produced, worker_count
 from toolkit.seed.request import SeedRequest
-from toolkit.seed.rows import RowMaker
+from toolkit.seed.rows import CHUNK_ROWS, RowMaker
 
 # Below this many rows the DDL of dropping and making indexes costs more than it saves
 # (measured: see bench/seed_bench.py); `--indexes after` takes the path whatever the size.
 AUTO_MIN_ROWS = 50_000
 # Rows per COPY: large enough that a statement's overhead vanishes, small enough that the
-# generator's queue stays a few megabytes.
-BULK_BATCH_ROWS = 20_000
+# generator's queue stays a few megabytes. A whole number of chunks: batches start on a
+# chunk's first row, so no two workers make the same chunk.
+BULK_BATCH_ROWS = 5 * CHUNK_ROWS
 
 
 def wanted(request: SeedRequest, rows: int) -> bool:
@@ -41,6 +42,15 @@ def wanted(request: SeedRequest, rows: int) -> bool:
     if request.indexes == "live" or request.shard[1] > 1:
         return False
     return request.indexes == "after" or rows >= AUTO_MIN_ROWS
+
+
+def aligned(ranges: Iterator[tuple[int, int]], size: int) -> Iterator[Batch]:
+    """Batches of `ranges` cut at the multiples of `size` (absolute row indices)."""
+    for lo, hi in ranges:
+        while lo < hi:
+            cut = min(hi, (lo // size + 1) * size)
+            yield [(lo, cut - lo)]
+            lo = cut
 
 
 def merged(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -65,18 +75,16 @@ async def load_empty(
 ) -> int | None:
     """Load `todo` into the empty table in one transaction; the rows committed, or None
     when the table turned out not to be empty (or the database has no bulk path)."""
-    encode = backend.bulk_encoder()
-    if encode is None:
-        return None
     async with conn.bulk_load(maker.table.name, maker.columns) as load:
         if load is None:
             return None
+        encode = load.encoder
         written: list[tuple[int, int]] = []
         loaded = 0
         # The first row made here builds the value pools once, before the workers fork.
         maker.columns_of(todo[0][0], todo[0][0] + 1)
         workers = int(os.environ.get("TOOLKIT_SEED_WORKERS") or worker_count())
-        stream = produced(maker, encode, batches(iter(todo), BULK_BATCH_ROWS), workers)
+        stream = produced(maker, encode, aligned(iter(todo), BULK_BATCH_ROWS), workers)
         async with contextlib.aclosing(stream) as items:
             async for batch, payload, rows in items:
                 await load.write(payload)

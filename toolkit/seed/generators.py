@@ -31,6 +31,9 @@ class Ctx:
     # row's own first and last name.
     row: dict[str, list[Any]] = field(default_factory=dict)
     model: str = ""  # the model (or table) the column belongs to: "name" of a Customer or a Tag
+    # A random stream of this chunk named by the caller rather than by the column: values
+    # that several columns share (an email's and a username's handle) are drawn from it.
+    shared: Callable[[str], np.random.Generator] | None = None
 
     @property
     def n(self) -> int:

@@ -38,18 +38,30 @@ _SEPARATORS = (".", "", "_")
 
 
 def _person_handles(ctx: Ctx) -> list[str]:
-    """Handles built from the row's own names when it has them, else Faker's user names."""
+    """Handles built from the row's own names when it has them, else Faker's user names.
+
+    One row's email and username share its handle (ashley.white42@..., ashley.white42), as
+    people's do; made once per chunk, from a stream of its own.
+    """
+    made: list[str] | None = ctx.row.get("_handles")
+    if made is not None:
+        return made
+    rng = ctx.shared("_handles") if ctx.shared is not None else ctx.rng
     handles = ctx.pools.handles()
-    fallback = handles[ctx.rng.integers(0, len(handles), ctx.n)].tolist()
+    fallback = handles[rng.integers(0, len(handles), ctx.n)].tolist()
     first = ctx.row.get("first_name") or ctx.row.get("_first")
     last = ctx.row.get("last_name") or ctx.row.get("_last")
     if first is None or last is None:
-        return fallback  # type: ignore[no-any-return]
-    seps = [_SEPARATORS[i] for i in ctx.rng.integers(0, len(_SEPARATORS), ctx.n).tolist()]
-    return [
-        f"{a}{sep}{b}" if a and b else fb
-        for a, b, sep, fb in zip(_ascii(first), _ascii(last), seps, fallback)
-    ]
+        made = fallback
+    else:
+        seps = [_SEPARATORS[i] for i in rng.integers(0, len(_SEPARATORS), ctx.n).tolist()]
+        made = [
+            f"{a}{sep}{b}" if a and b else fb
+            for a, b, sep, fb in zip(_ascii(first), _ascii(last), seps, fallback)
+        ]
+    if ctx.shared is not None:
+        ctx.row["_handles"] = made
+    return made
 
 
 def email(ctx: Ctx) -> list[Any]:

@@ -68,8 +68,12 @@ class RowMaker:
     ) -> list[Any]:
         col = plan.column
         rng = np.random.default_rng([self.seed, self._table_key, _crc(col.name), chunk])
+        def shared(name: str) -> np.random.Generator:
+            return np.random.default_rng([self.seed, self._table_key, _crc(name), chunk])
+
         values = plan.gen(
-            Ctx(rng=rng, index=index, pools=self.pools, column=col, row=row, model=self.table.model)
+            Ctx(rng=rng, index=index, pools=self.pools, column=col, row=row, model=self.table.model,
+                shared=shared)
         )
         if (col.minimum is not None or col.maximum is not None) and not col.unique:
             values = within_bounds(values, col)
