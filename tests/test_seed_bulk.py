@@ -135,6 +135,25 @@ def test_bulk_path_gives_the_rows_of_the_batch_path_and_keeps_every_index(
         results[mode] = {t: _digest(project, server, t, order) for t, order in TABLES.items()}
     assert results["after"] == results["live"]
     assert results["after"]["user"][0] == 300
+    if server is None:  # the root pages exchanged: SQLite finds nothing amiss
+        assert query_db("PRAGMA integrity_check", sqlite_path=project.sqlite_path) == [("ok",)]
+
+
+def test_after_the_bulk_path_the_application_inserts_with_the_next_key(
+    tmp_path: Path, server: str | None
+) -> None:
+    project = make_project(tmp_path / "proj")
+    env = {"DATABASE_URL": server} if server else {}
+    assert project.run("migrate", env=env).returncode == 0
+    assert project.run("seed", "--count", "500", "--indexes", "after", env=env).returncode == 0
+    where = _where(project, server)
+    query_db("INSERT INTO users (email, username, first_name, last_name, is_active, created_at) "
+             "VALUES ('new@example.com', 'new', 'N', 'N', 1 = 1, CURRENT_TIMESTAMP)", **where)
+    assert query_db("SELECT id FROM users WHERE username = 'new'", **where) == [(501,)]
+    # A unique index is back: the same email again is refused.
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        query_db("INSERT INTO users (email, username, first_name, last_name, is_active, created_at) "
+                 "VALUES ('new@example.com', 'new2', 'N', 'N', 1 = 1, CURRENT_TIMESTAMP)", **where)
 
 
 DUPLICATES = {

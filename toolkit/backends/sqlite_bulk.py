@@ -16,6 +16,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -78,12 +79,116 @@ def _duplicate(table: str, exc: sqlite3.IntegrityError) -> ToolkitError:
     )
 
 
+@dataclass(frozen=True)
+class _Swap:
+    """How `table`'s rows are loaded into a bare copy whose B-trees then become the table's.
+
+    A UNIQUE or non-rowid PRIMARY KEY in CREATE TABLE keeps an index SQLite maintains row by
+    row (no statement can drop it), which makes a live load about twice as slow (measured:
+    1M users 8.7 s against 2.6 s + 2.0 s for load then index). So the rows go into a copy
+    with the same columns and no constraints, each such index is built there by sorting,
+    and the schema's root pages are exchanged (PRAGMA writable_schema, in the load's own
+    transaction): the table keeps its exact CREATE TABLE text and index names.
+    """
+
+    copy: str
+    create_copy: str
+    autoindexes: list[tuple[str, str]]  # (autoindex name, CREATE UNIQUE INDEX on the copy)
+    not_null: list[str]
+
+
+def _swap_plan(db: sqlite3.Connection, table: str) -> _Swap | None:
+    """The swap for `table`, or None where it can't be done safely (then indexes stay live)."""
+    ddl = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    text = (ddl[0] or "").upper() if ddl else ""
+    if not text or "WITHOUT ROWID" in text or "CHECK" in text or "GENERATED" in text:
+        return None
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)).fetchone():
+        return None
+    autos = [r[1] for r in db.execute(f"PRAGMA index_list({quote_ident(table)})") if r[3] in ("u", "pk")]
+    if not autos:
+        return None
+    columns = db.execute(f"PRAGMA table_xinfo({quote_ident(table)})").fetchall()
+    if any(c[6] for c in columns):  # hidden or generated columns
+        return None
+    keys = [c for c in columns if c[5]]
+    rowid_alias = len(keys) == 1 and keys[0][2].upper() == "INTEGER" and not any(
+        r[3] == "pk" for r in db.execute(f"PRAGMA index_list({quote_ident(table)})")
+    )
+    copy = f"{table}__toolkit_load"
+    defs = ", ".join(
+        f"{quote_ident(c[1])} {c[2]}{' PRIMARY KEY' if rowid_alias and c[5] else ''}" for c in columns
+    )
+    made = []
+    for number, name in enumerate(sorted(autos), 1):
+        parts = [
+            f"{quote_ident(k[2])} COLLATE {k[4]}{' DESC' if k[3] else ''}"
+            for k in db.execute(f"PRAGMA index_xinfo({quote_ident(name)})") if k[5]
+        ]
+        made.append((name, f"CREATE UNIQUE INDEX {quote_ident(f'{copy}_{number}')} "
+                           f"ON {quote_ident(copy)} ({', '.join(parts)})"))
+    return _Swap(copy, f"CREATE TABLE {quote_ident(copy)} ({defs})", made,
+                 [c[1] for c in columns if c[3] and not c[5]])
+
+
+def _writable_schema(db: sqlite3.Connection) -> bool:
+    """Whether this connection may edit sqlite_master (not in SQLite's defensive mode)."""
+    try:
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET rootpage = rootpage WHERE 0")
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
+def _exchange(db: sqlite3.Connection, table: str, swap: _Swap) -> None:
+    """Give `table` and its autoindexes the copy's loaded B-trees, and the copy theirs."""
+    def root(name: str) -> int:
+        return int(db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0])
+
+    pairs = [(table, swap.copy)] + [
+        (auto, f"{swap.copy}_{number}") for number, (auto, _) in enumerate(swap.autoindexes, 1)
+    ]
+    version = int(db.execute("PRAGMA schema_version").fetchone()[0])
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        for mine, theirs in pairs:
+            a, b = root(mine), root(theirs)
+            db.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = ?", (b, mine))
+            db.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = ?", (a, theirs))
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    db.execute(f"DROP TABLE {quote_ident(swap.copy)}")
+
+
+def _check_swapped(db: sqlite3.Connection, table: str, swap: _Swap) -> None:
+    """What the copy didn't enforce while loading: NOT NULL and the table's foreign keys."""
+    q = quote_ident(table)
+    for column in swap.not_null:
+        if db.execute(f"SELECT 1 FROM {q} WHERE {quote_ident(column)} IS NULL LIMIT 1").fetchone():
+            raise ToolkitError(f"{table}.{column}: the loaded rows hold NULL in a NOT NULL column; "
+                               f"nothing of {table} was kept (its load was rolled back)")
+    broken = db.execute(f"PRAGMA foreign_key_check({q})").fetchone()
+    if broken:
+        raise ToolkitError(f"{table}: a loaded row points at a missing row of {broken[2]}; "
+                           f"nothing of {table} was kept (its load was rolled back)")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+        top = db.execute(f"SELECT MAX(rowid) FROM {q}").fetchone()[0] or 0
+        db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (swap.copy,))
+        if "AUTOINCREMENT" in (db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0] or "").upper():
+            if not db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (top, table)).rowcount:
+                db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, top))
+
+
 @asynccontextmanager
 async def bulk_load(
     db: sqlite3.Connection, table: str, columns: Sequence[str]
 ) -> AsyncIterator[SqliteBulkLoad | None]:
-    """Yield a load into empty `table` with its droppable indexes off, or None if the table
-    holds rows. Makes the indexes again and commits on exit; rolls back on any failure."""
+    """Yield a load into empty `table` with its indexes off, or None if the table holds
+    rows. Makes the indexes again and commits on exit; rolls back on any failure."""
     db.execute("BEGIN IMMEDIATE")
     try:
         if db.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_ident(table)})").fetchone()[0]:
@@ -97,8 +202,16 @@ async def bulk_load(
         ).fetchall()
         for name, _ in indexes:
             db.execute(f"DROP INDEX {quote_ident(name)}")
-        yield SqliteBulkLoad(db, table, columns)
+        swap = _swap_plan(db, table) if _writable_schema(db) else None
+        if swap is not None:
+            db.execute(swap.create_copy)
+        yield SqliteBulkLoad(db, swap.copy if swap else table, columns)
         try:
+            if swap is not None:
+                for _, sql in swap.autoindexes:
+                    db.execute(sql)
+                _exchange(db, table, swap)
+                _check_swapped(db, table, swap)
             for _, sql in indexes:
                 db.execute(sql)
         except sqlite3.IntegrityError as exc:
