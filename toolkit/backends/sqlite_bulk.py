@@ -176,11 +176,18 @@ def _check_swapped(db: sqlite3.Connection, table: str, swap: _Swap) -> None:
         raise ToolkitError(f"{table}: a loaded row points at a missing row of {broken[2]}; "
                            f"nothing of {table} was kept (its load was rolled back)")
     if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
-        top = db.execute(f"SELECT MAX(rowid) FROM {q}").fetchone()[0] or 0
-        db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (swap.copy,))
-        if "AUTOINCREMENT" in (db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0] or "").upper():
-            if not db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (top, table)).rowcount:
-                db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, top))
+        _remember_keys(db, table, swap.copy)
+
+
+def _remember_keys(db: sqlite3.Connection, table: str, copy: str) -> None:
+    """AUTOINCREMENT's record of the largest key: the copy's rows were the table's."""
+    db.execute("DELETE FROM sqlite_sequence WHERE name = ?", (copy,))
+    ddl = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0] or ""
+    if "AUTOINCREMENT" not in ddl.upper():
+        return
+    top = db.execute(f"SELECT MAX(rowid) FROM {quote_ident(table)}").fetchone()[0] or 0
+    if not db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (top, table)).rowcount:
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, top))
 
 
 @asynccontextmanager
