@@ -16,6 +16,7 @@ from tests.conftest import TOOLKIT, Project
 STATUS_KEYS = {"env", "database_url", "applied", "pending", "missing_files", "edited", "renamed", "up_to_date"}
 SEED_KEYS = {
     "dry_run",
+    "other_app_models",
     "plan",
     "env",
     "database_url",

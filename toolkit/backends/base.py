@@ -253,6 +253,11 @@ class Backend(ABC):
         """The columns the database itself declares NOT NULL (it may lag behind the model)."""
 
     @abstractmethod
+    async def referencing_tables(self, conn: Connection, table: str) -> list[str]:
+        """Every other table of the database with a foreign key pointing at `table`, whether
+        or not a model describes it."""
+
+    @abstractmethod
     async def empty_table(self, tx: Tx, table: str) -> None:
         """Delete every row of `table` and restart its generated keys."""
 

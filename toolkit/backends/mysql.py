@@ -345,6 +345,14 @@ class MysqlBackend(Backend):
         finally:
             conn.close()
 
+    async def referencing_tables(self, conn: Connection, table: str) -> list[str]:
+        rows = await conn.fetch(
+            "SELECT DISTINCT TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+            "WHERE CONSTRAINT_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND TABLE_NAME <> ?",
+            table, table,
+        )
+        return sorted(r[0] for r in rows)
+
     async def empty_table(self, tx: Tx, table: str) -> None:
         # TRUNCATE would commit the ledger's transaction (it is DDL in MySQL); DELETE doesn't.
         # InnoDB checks a foreign key row by row, so a row that points at a row of its own

@@ -327,6 +327,14 @@ class PostgresBackend(Backend):
             await conn.close()
 
 
+    async def referencing_tables(self, conn: Connection, table: str) -> list[str]:
+        rows = await conn.fetch(
+            "SELECT DISTINCT k.relname FROM pg_constraint c JOIN pg_class k ON k.oid = c.conrelid "
+            "WHERE c.contype = 'f' AND c.confrelid = to_regclass(?) AND c.conrelid <> c.confrelid",
+            quote_ident(table),
+        )
+        return sorted(r[0] for r in rows)
+
     async def empty_table(self, tx: Tx, table: str) -> None:
         # CASCADE: rows of other tables that point here can't outlive their parents.
         await tx.execute(f"TRUNCATE {self.quote(table)} RESTART IDENTITY CASCADE")

@@ -267,6 +267,16 @@ class SqliteBackend(Backend):
             os.close(fd)
 
 
+    async def referencing_tables(self, conn: Connection, table: str) -> list[str]:
+        found = []
+        for (name,) in await conn.fetch("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+            if name.lower() == table.lower():
+                continue
+            keys = await conn.fetch("SELECT * FROM pragma_foreign_key_list(?)", name)
+            if any(k[2].lower() == table.lower() for k in keys):
+                found.append(name)
+        return found
+
     async def empty_table(self, tx: Tx, table: str) -> None:
         # RESTRICT acts row by row (NO ACTION waits for the statement's end): a row deleted
         # before the rows of its own table that point at it fails. A row pointing at itself

@@ -83,6 +83,18 @@ async def refuse_hidden_truncation(
                 f"--truncate would also empty {t.name}, whose rows point at the tables being "
                 f"emptied; add --model {model.split('.')[0]} (or --all), or empty it first"
             )
+    # Tables no model describes (another app's, a hand-made one): their rows would go too
+    # (TRUNCATE ... CASCADE, ON DELETE CASCADE), or stop the run half-way (RESTRICT).
+    described = {t.name for t in tables.values()}
+    for name in sorted(emptied):
+        for other in await backend.referencing_tables(conn, name):
+            if other in emptied or other in described:
+                continue
+            if await conn.fetch(f"SELECT 1 FROM {backend.quote(other)} LIMIT 1"):
+                raise UsageError(
+                    f"--truncate would also empty {other} (no model describes it), whose rows "
+                    f"point at {name}; empty {other} first, or seed without --truncate"
+                )
 
 
 def _has_keyed_columns(p: PlannedTable) -> bool:
