@@ -198,7 +198,7 @@ def test_a_postgres_restart_during_a_seed_fails_clearly_and_resume_completes(
     env = {"DATABASE_URL": pg_url}
     project.run("migrate", env=env)
     count = 600_000  # long enough to still be running once pg_ctlcluster gets going
-    proc = _start(project, env, ["seed", "--count", str(count), "--seed", "13", "--batch-size", "2000"])
+    proc = _start(project, env, ["seed", "--count", str(count), "--seed", "13", "--batch-size", "2000", "--indexes", "live"])
     _wait_for_progress(project, pg_url, proc)
     try:
         restart = subprocess.run(
