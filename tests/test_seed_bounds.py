@@ -79,3 +79,14 @@ def test_a_concurrency_past_the_servers_connections_is_refused(project: Project,
     err = result.stderr.strip()
     assert len(err.splitlines()) == 1 and "max_connections" in err and "--concurrency" in err, err
     assert int(target.query("SELECT COUNT(*) FROM users")[0][0]) == 0
+
+
+def test_a_resume_past_the_servers_connections_is_refused_too(project: Project, target) -> None:  # type: ignore[no-untyped-def]
+    assert project.run("migrate", env=target.env).returncode == 0
+    result = project.run("seed", "--resume", "--concurrency", "100000", env=target.env)
+    if target.dialect == "sqlite":  # one file, no connection limit
+        assert result.returncode == 0, result.stderr
+        return
+    assert result.returncode == 2, result.stderr
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and "max_connections" in err and "--concurrency" in err, err

@@ -210,8 +210,18 @@ def _wait_until_loading(project: Project, url: str | None, proc: subprocess.Pope
     assert proc.poll() is None, f"the load finished before it could be interrupted: {proc.communicate()}"
 
 
+_REFERENCES: dict[bool, tuple[int, str]] = {}
+
+
 def _reference(tmp_path: Path, url: str | None) -> tuple[int, str]:
-    """The same seed, uninterrupted, by the batch path, on a database of its own."""
+    """The same seed, uninterrupted, by the batch path, on a database of its own (made once
+    per backend: the tests below compare with the same run)."""
+    if bool(url) not in _REFERENCES:
+        _REFERENCES[bool(url)] = _made_reference(tmp_path, url)
+    return _REFERENCES[bool(url)]
+
+
+def _made_reference(tmp_path: Path, url: str | None) -> tuple[int, str]:
     project = make_project(tmp_path / "reference")
     name = f"tk_test_{uuid.uuid4().hex[:10]}"
     other = pg_url_for(name) if url else None

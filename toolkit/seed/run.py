@@ -31,6 +31,7 @@ from toolkit.seed.loader import ProgressCounter, Stop, batches, load_run, subtra
 from toolkit.seed.plan import make_plan
 from toolkit.seed.pools import Pools
 from toolkit.seed.preflight import (
+    refuse_excess_concurrency,
     refuse_hidden_truncation,
     refuse_other_app_models,
     refuse_shards,
@@ -168,6 +169,7 @@ async def _jobs(
 ) -> tuple[list[Job], list[tuple[str, ledger.Run]]] | None:
     """The runs to load and the loaded runs to fill; None after a dry run."""
     if request.resume:
+        await refuse_excess_concurrency(conn, backend, request.concurrency)
         jobs = await resumable(conn, tables, request)
         to_fill = await unfilled(conn, tables, request)
         report.nothing_to_resume = not jobs and not to_fill
