@@ -83,6 +83,11 @@ class BulkLoad(ABC):
     async def write(self, payload: Any) -> None:
         """Append rows made by `encoder`."""
 
+    async def write_all(self, payloads: AsyncIterator[Any]) -> None:
+        """Append every payload, in order (a backend may stream them as one statement)."""
+        async for payload in payloads:
+            await self.write(payload)
+
     @abstractmethod
     async def execute(self, sql: str, *args: Any) -> None:
         """A statement in the load's transaction (the ledger's record of it)."""

@@ -81,8 +81,12 @@ class PostgresBulkLoad(BulkLoad):
         async def source() -> AsyncIterator[bytes]:
             yield payload
 
+        await self.write_all(source())
+
+    async def write_all(self, payloads: AsyncIterator[Any]) -> None:
+        # One COPY for the whole run: the server parses one batch while the next arrives.
         await self.conn.copy_to_table(
-            self.table, source=source(), columns=self.columns, format="text", freeze=True
+            self.table, source=payloads, columns=self.columns, format="text", freeze=True
         )
 
     async def execute(self, sql: str, *args: Any) -> None:

@@ -18,8 +18,8 @@ share the table, so none may take its indexes away (each appends with indexes li
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from typing import Any
 
 from toolkit.backends.base import Backend, Connection
 from toolkit.seed import ledger
@@ -83,16 +83,22 @@ async def load_empty(
         loaded = 0
         # The first row made here builds the value pools once, before the workers fork.
         maker.columns_of(todo[0][0], todo[0][0] + 1)
-        workers = int(os.environ.get("TOOLKIT_SEED_WORKERS") or worker_count())
-        stream = produced(maker, encode, aligned(iter(todo), BULK_BATCH_ROWS), workers)
-        async with contextlib.aclosing(stream) as items:
-            async for batch, payload, rows in items:
-                await load.write(payload)
-                written += batch
-                loaded += rows
-                on_rows(rows)
-                if stop.requested:
-                    break
+        stream = produced(maker, encode, aligned(iter(todo), BULK_BATCH_ROWS), worker_count())
+
+        async def payloads() -> AsyncGenerator[Any, None]:
+            nonlocal loaded
+            async with contextlib.aclosing(stream) as items:
+                async for batch, payload, rows in items:
+                    yield payload
+                    # Asked for the next one: this one is with the database.
+                    written.extend(batch)
+                    loaded += rows
+                    on_rows(rows)
+                    if stop.requested:
+                        return
+
+        async with contextlib.aclosing(payloads()) as source:
+            await load.write_all(source)
         for sql, args in ledger.batch_record(run, merged(written)):
             await load.execute(sql, *args)
     return loaded
