@@ -132,6 +132,7 @@ def _seed(rows: int) -> str:
     return f"{TOOLKIT} seed --model User={rows} --batch-size 1000"
 
 
+@pytest.mark.serial  # the frames it captures depend on timing: no test beside it
 @pytest.mark.parametrize("width", [60, 120])
 def test_the_bar_fits_the_terminal_and_is_drawn_in_place(
     project: Project, tmux_at: Callable[[int], Tmux], width: int
@@ -161,6 +162,7 @@ def test_the_bar_fits_the_terminal_and_is_drawn_in_place(
     assert raw.count("\n") <= 4, raw
 
 
+@pytest.mark.serial
 def test_an_interrupted_seed_says_so_on_a_line_of_its_own(project: Project, tmux_at: Callable[[int], Tmux]) -> None:
     assert project.run("migrate").returncode == 0
     tmux = tmux_at(80)

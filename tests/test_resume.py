@@ -189,6 +189,7 @@ def _wait_until_postgres_answers(url: str, seconds: float = 60) -> None:
             time.sleep(0.2)
 
 
+@pytest.mark.serial  # restarts the server every other test uses
 def test_a_postgres_restart_during_a_seed_fails_clearly_and_resume_completes(
     project: Project, pg_url: str
 ) -> None:
