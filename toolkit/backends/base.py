@@ -124,6 +124,11 @@ class Connection(ABC):
     @abstractmethod
     async def table_exists(self, table: str) -> bool: ...
 
+    async def reserve_keys(self, table: str, column: str, at_least: int) -> None:  # noqa: B027
+        """Move the generated key's counter past `at_least`, outside any transaction, where
+        `Backend.sync_sequence_sql` can't do it inside the ledger's (best effort). Most
+        databases need nothing here."""
+
     def bulk_load(self, table: str, columns: Sequence[str]) -> AbstractAsyncContextManager[BulkLoad | None]:
         """One transaction that loads `table`, empty, with its indexes built after the rows;
         None where the database or the table doesn't allow it. Commits on exit."""

@@ -120,6 +120,15 @@ class MysqlConnection(Connection):
             for stmt, args in then:
                 await tx.execute(stmt, *args)
 
+    async def reserve_keys(self, table: str, column: str, at_least: int) -> None:
+        # The ALTER commits, and takes the table's metadata lock for a moment: behind a long
+        # transaction every query on the table would queue behind it, so it waits 1 s at most.
+        async with self.pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SET SESSION lock_wait_timeout = 1")
+            with contextlib.suppress(aiomysql.OperationalError):  # waited, or no ALTER right: skip
+                await cur.execute(f"ALTER TABLE {quote_ident(table)} AUTO_INCREMENT = {int(at_least) + 1}")
+            await cur.execute("SET SESSION lock_wait_timeout = DEFAULT")
+
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         async with self._transaction() as conn, conn.cursor() as cur:
             await cur.executemany(_PLACEHOLDER.sub("%s", sql.replace("%", "%%")), [tuple(r) for r in rows])
@@ -408,6 +417,4 @@ class MysqlBackend(Backend):
                 await tx.execute("SET SESSION foreign_key_checks = 1")
 
     def sync_sequence_sql(self, table: str, column: str, at_least: int = 0) -> list[str]:
-        # InnoDB moves AUTO_INCREMENT past explicitly inserted keys; an ALTER to reserve
-        # them ahead would commit the ledger's transaction.
-        return []
+        return []  # InnoDB moves AUTO_INCREMENT past explicit keys; ahead: `reserve_keys`

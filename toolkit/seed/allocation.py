@@ -65,6 +65,11 @@ async def allocate(
                 for sql in backend.sync_sequence_sql(p.table.name, pk.name, run.id_offset + run.stop):
                     await tx.execute(sql)
             jobs.append((p.model, run, joined))
+    # Where the ledger's transaction couldn't reserve the runs' explicit keys (MySQL).
+    for p, (_, run, _) in zip(plan, jobs):
+        pk = p.table.primary_key
+        if pk is not None and pk.db_generated:
+            await conn.reserve_keys(p.table.name, pk.name, run.id_offset + run.stop)
     return jobs
 
 
