@@ -238,50 +238,54 @@ def _made_reference(tmp_path: Path, url: str | None) -> tuple[int, str]:
             _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_kill_9_in_the_bulk_load_keeps_nothing_and_resume_loads_the_same_rows(
-    tmp_path: Path, server: str | None
-) -> None:
+def _interrupted(
+    tmp_path: Path, server: str | None, sig: int
+) -> tuple[Project, dict[str, str], list[tuple], subprocess.Popen[str], str]:
+    """A bulk load sent `sig` while it loads: the project, its env, the schema before, the
+    process and its stderr."""
     project = make_project(tmp_path / "proj")
     env = {"DATABASE_URL": server} if server else {}
     assert project.run("migrate", env=env).returncode == 0
     before = _schema(project, server)
     proc = _start(project, env)
     _wait_until_loading(project, server, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return project, env, before, proc, err
+
+
+def _resumed_like_an_uninterrupted_run(
+    tmp_path: Path, project: Project, env: dict[str, str], server: str | None, before: list[tuple]
+) -> subprocess.CompletedProcess[str]:
+    resumed = project.run("seed", "--resume", env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _schema(project, server) == before
+    assert _digest(project, server, "users", "id") == _reference(tmp_path, server)
+    return resumed
+
+
+def test_kill_9_in_the_bulk_load_keeps_nothing_and_resume_loads_the_same_rows(
+    tmp_path: Path, server: str | None
+) -> None:
+    project, env, before, _, _ = _interrupted(tmp_path, server, signal.SIGKILL)
     # One transaction: nothing of it stayed, and the ledger says so.
     assert query_db("SELECT count(*) FROM users", **_where(project, server)) == [(0,)]
     assert _ledger(project, server, "SELECT SUM(row_count) FROM toolkit_seed_batches") == 0
     assert _schema(project, server) == before
-
-    resumed = project.run("seed", "--resume", env=env, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = _resumed_like_an_uninterrupted_run(tmp_path, project, env, server, before)
     assert f"Seeded {COUNT} rows" in resumed.stdout
-    assert _schema(project, server) == before
-    assert _digest(project, server, "users", "id") == _reference(tmp_path, server)
 
 
 def test_ctrl_c_in_the_bulk_load_commits_what_was_written_and_resume_finishes(
     tmp_path: Path, server: str | None
 ) -> None:
-    project = make_project(tmp_path / "proj")
-    env = {"DATABASE_URL": server} if server else {}
-    assert project.run("migrate", env=env).returncode == 0
-    before = _schema(project, server)
-    proc = _start(project, env)
-    _wait_until_loading(project, server, proc)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    project, env, before, proc, err = _interrupted(tmp_path, server, signal.SIGINT)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "seed --resume" in err
     kept = query_db("SELECT count(*) FROM users", **_where(project, server))[0][0]
     assert kept == _ledger(project, server, "SELECT SUM(row_count) FROM toolkit_seed_batches") < COUNT
     assert _schema(project, server) == before
-
-    resumed = project.run("seed", "--resume", env=env, timeout=300)
-    assert resumed.returncode == 0, resumed.stderr
-    assert _schema(project, server) == before
-    assert _digest(project, server, "users", "id") == _reference(tmp_path, server)
+    _resumed_like_an_uninterrupted_run(tmp_path, project, env, server, before)
 
 
 def test_shards_and_mysql_keep_the_batch_path_with_the_same_rows(tmp_path: Path, mysql_url: str) -> None:

@@ -21,7 +21,7 @@ _SPECIAL = ("\\", "\t", "\n", "\r")
 
 
 class CannotEncode(TypeError):
-    """A value of a type this format has no text for: the caller loads the table the usual way."""
+    """A value of a type this format has no text for (the run stops, naming the type)."""
 
 
 def _escape(text: str) -> str:

@@ -105,16 +105,15 @@ def _swap_plan(db: sqlite3.Connection, table: str) -> _Swap | None:
         return None
     if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)).fetchone():
         return None
-    autos = [r[1] for r in db.execute(f"PRAGMA index_list({quote_ident(table)})") if r[3] in ("u", "pk")]
+    listed = db.execute(f"PRAGMA index_list({quote_ident(table)})").fetchall()
+    autos = [r[1] for r in listed if r[3] in ("u", "pk")]
     if not autos:
         return None
     columns = db.execute(f"PRAGMA table_xinfo({quote_ident(table)})").fetchall()
     if any(c[6] for c in columns):  # hidden or generated columns
         return None
     keys = [c for c in columns if c[5]]
-    rowid_alias = len(keys) == 1 and keys[0][2].upper() == "INTEGER" and not any(
-        r[3] == "pk" for r in db.execute(f"PRAGMA index_list({quote_ident(table)})")
-    )
+    rowid_alias = len(keys) == 1 and keys[0][2].upper() == "INTEGER" and not any(r[3] == "pk" for r in listed)
     copy = f"{table}__toolkit_load"
     defs = ", ".join(
         f"{quote_ident(c[1])} {c[2]}{' PRIMARY KEY' if rowid_alias and c[5] else ''}" for c in columns

@@ -28,8 +28,9 @@ from toolkit.seed.producer import produced, worker_count
 from toolkit.seed.request import SeedRequest
 from toolkit.seed.rows import CHUNK_ROWS, RowMaker
 
-# Below this many rows the DDL of dropping and making indexes costs more than it saves
-# (measured: see bench/seed_bench.py); `--indexes after` takes the path whatever the size.
+# Below this many rows the load is a fraction of a second either way, and dropping and
+# making indexes is most of the bulk path's work (a chosen bound, not a measured crossover);
+# `--indexes after` takes the path whatever the size.
 AUTO_MIN_ROWS = 50_000
 # Rows per COPY: large enough that a statement's overhead vanishes, small enough that the
 # generator's queue stays a few megabytes. A whole number of chunks: batches start on a
