@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError, UsageError
+from toolkit.migrations.questioner import Questioner, candidate_of
 from toolkit.settings import Settings
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -73,6 +74,8 @@ class MakeMigrationsReport:
     downgrade: dict[str, list[str]]
     # What Aerich's differ warned about, each once (it runs once per dialect).
     warnings: list[str] = field(default_factory=list)
+    # The migration's operations in plain words ("Add field city to users").
+    operations: list[str] = field(default_factory=list)
 
 
 def _last_migration(settings: Settings) -> tuple[int, Path] | None:
@@ -101,7 +104,7 @@ def _models_state_of(path: Path) -> dict[str, Any]:
 
 
 def _diff_for_dialect(
-    dialect: str, app: str, old: dict[str, Any], new: dict[str, Any]
+    dialect: str, app: str, old: dict[str, Any], new: dict[str, Any], questioner: Questioner
 ) -> tuple[list[str], list[str]]:
     """Aerich's upgrade and downgrade statements for `dialect`, as we ship them."""
     from aerich.migrate import Migrate
@@ -127,14 +130,39 @@ def _diff_for_dialect(
     Migrate._rename_models = {}
     old, new = Migrate._exclude_model_name_changes(old, new)
     refuse_primary_key_changes(old, new)
-    # no_input: a field renamed without a type change is taken as a rename, as `aerich
-    # migrate --no-input` does; the same answer then holds for every dialect.
-    with _self_references_allowed(Migrate), _every_m2m_change_seen():
-        Migrate.diff_models(old, new, no_input=True)
-        Migrate.diff_models(new, old, False, no_input=True)
+    # The differ asks whether a field dropped and one of its type added is a rename; the
+    # questioner answers (once for every dialect), never the differ's own prompt.
+    with _self_references_allowed(Migrate), _every_m2m_change_seen(), _renames_answered_by(questioner, new):
+        Migrate.diff_models(old, new)
+        Migrate.diff_models(new, old, False)
     Migrate._merge_operators()
     renames = column_renames(Migrate._rename_fields, old, new)
     return ship(dialect, list(Migrate.upgrade_operators), list(Migrate.downgrade_operators), old, new, renames)
+
+
+@contextmanager
+def _renames_answered_by(questioner: Questioner, models: dict[str, Any]) -> Iterator[None]:
+    """Put the differ's rename question to `questioner` instead of its click prompt.
+
+    Aerich 0.10 asks through `run_async(click.prompt, "(models.User) Rename a to b?")`
+    unless `no_input`, which answers yes to every candidate: the silent guess we refuse.
+    """
+    import aerich.migrate as aerich_migrate
+
+    names = vars(aerich_migrate)  # the differ looks the function up in its module
+    original = names["run_async"]
+
+    def answer(func: Any, *args: Any) -> Any:
+        candidate = candidate_of(args[0], models) if len(args) == 1 and isinstance(args[0], str) else None
+        if candidate is None:
+            return original(func, *args)
+        return questioner.rename_field(candidate)
+
+    names["run_async"] = answer
+    try:
+        yield
+    finally:
+        names["run_async"] = original
 
 
 @contextmanager
@@ -256,9 +284,11 @@ def _dict_literal(scripts: dict[str, list[str]]) -> str:
     return "\n".join(f'    "{d}": {_script(ops)},' for d, ops in sorted(scripts.items()))
 
 
-def _diff_or_refusal(dialect: str, app: str, old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], list[str]]:
+def _diff_or_refusal(
+    dialect: str, app: str, old: dict[str, Any], new: dict[str, Any], questioner: Questioner
+) -> tuple[list[str], list[str]]:
     try:
-        return _diff_for_dialect(dialect, app, old, new)
+        return _diff_for_dialect(dialect, app, old, new, questioner)
     except ToolkitError:
         raise
     except Exception as exc:  # Aerich's differ refusing a change
@@ -269,11 +299,16 @@ def _diff_or_refusal(dialect: str, app: str, old: dict[str, Any], new: dict[str,
         ) from None
 
 
-async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], MakeMigrationsReport]:
-    """Compare the models with the last migration's state, per dialect. Writes nothing."""
+async def diff(
+    settings: Settings, questioner: Questioner | None = None
+) -> tuple[dict[str, Any], dict[str, Any], MakeMigrationsReport]:
+    """Compare the models with the last migration's state, per dialect. Writes nothing.
+    Without a questioner no field is taken as renamed: a drop and an add."""
+    questioner = questioner or Questioner()
     from aerich.utils import get_models_describe
 
     from toolkit.db import orm
+    from toolkit.migrations.operations import describe_operations
     from toolkit.migrations.portable_ddl import ddl_classes, initial_ops
     from toolkit.migrations.portable_ops import aerich_messages
 
@@ -288,20 +323,29 @@ async def diff(settings: Settings) -> tuple[dict[str, Any], dict[str, Any], Make
         messages: list[str] = []
         with aerich_messages(messages), _unique_constraints_read_from(settings.app_migrations_dir):
             for dialect in sorted(ddl_classes()):
-                ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new)
+                ups[dialect], downs[dialect] = _diff_or_refusal(dialect, settings.app, old, new, questioner)
                 if last is None and ups[dialect]:
                     ups[dialect].insert(0, initial_ops(dialect))
+    questioner.refuse_unmatched()
     warnings = list(dict.fromkeys(messages))  # the same warning from each dialect: once
-    return old, new, MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs, warnings=warnings)
+    renamed: dict[str, dict[str, str]] = {}
+    for c in questioner.renamed:
+        renamed.setdefault(c.model, {})[c.old] = c.new
+    operations = describe_operations(old, new, renamed)
+    report = MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs, warnings=warnings, operations=operations)
+    return old, new, report
 
 
-async def makemigrations(settings: Settings, name: str | None = None) -> MakeMigrationsReport:
-    """Write the next migration for model changes; `path` is None when nothing changed."""
+async def makemigrations(
+    settings: Settings, name: str | None = None, questioner: Questioner | None = None
+) -> MakeMigrationsReport:
+    """Write the next migration for model changes; `path` is None when nothing changed.
+    `questioner` decides the fields Aerich's differ may take as renamed (default: none)."""
     if name is not None and not _NAME.match(name):
         raise UsageError(f"--name {name!r} may hold only letters, digits and underscores")
     from aerich.utils import get_formatted_compressed_data
 
-    old, new, report = await diff(settings)
+    old, new, report = await diff(settings, questioner)
     if not any(report.upgrade.values()):
         return report
     folder = settings.app_migrations_dir
@@ -319,4 +363,4 @@ async def makemigrations(settings: Settings, name: str | None = None) -> MakeMig
     )
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    return MakeMigrationsReport(path=path, upgrade=upgrade, downgrade=report.downgrade, warnings=report.warnings)
+    return replace(report, path=path)

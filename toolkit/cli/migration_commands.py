@@ -78,10 +78,13 @@ def migrate(
 @click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
 @click.option("--merge", is_flag=True, help="Two branches each added migration N: number the newer one after the last, with today's models state.")
 @click.option("--safe/--no-safe", "safe", default=None, help="PostgreSQL: write the forms that don't lock a busy table (indexes built CONCURRENTLY, constraints NOT VALID then validated), in migrations after the one written; SQLite and MySQL SQL unchanged (default: [toolkit] safe_migrations).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, warnings, lint (the findings in the files written), and with --safe safe_steps (the files after path).")
+@click.option("--rename", "renames", multiple=True, metavar="MODEL.OLD:NEW", help="Take field OLD of MODEL (class or table name), dropped, and NEW, added with its type, as one field renamed: its values kept. Repeatable. Without it such a pair is asked about on a terminal, else written as a drop and an add.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, operations (in words), warnings, lint (the findings in the files written), and with --safe safe_steps (the files after path).")
 @click.pass_context
-def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: bool, safe: bool | None, as_json: bool) -> None:
-    """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB."""
+def makemigrations(
+    ctx: click.Context, name: str | None, empty: bool, merge: bool, safe: bool | None, renames: tuple[str, ...], as_json: bool,
+) -> None:
+    """Write a new migration for model changes, with SQL for SQLite, PostgreSQL and MySQL/MariaDB, and list its operations."""
     settings = resolve_settings(ctx)
     if merge:
         from toolkit.migrations.writer import merge_branches
@@ -99,9 +102,12 @@ def makemigrations(ctx: click.Context, name: str | None, empty: bool, merge: boo
         return
     from toolkit.commands.inspect import lint
     from toolkit.commands.makemigrations import makemigrations as core
+    from toolkit.migrations.questioner import Questioner
 
     chosen = settings.safe_migrations if safe is None else safe
-    report, steps = run_core(lambda: core(settings, name, safe=chosen))
+    # Rename questions go to the terminal, if there is one; --rename answers them ahead.
+    ask = confirm_on_terminal()
+    report, steps = run_core(lambda: core(settings, name, safe=chosen, questioner=Questioner(renames, ask)))
     written = [p.name for p in ([report.path] if report.path is not None else []) + steps]
     findings = run_core(lambda: lint(settings, written)) if written else None
     output.print_makemigrations(settings, report, as_json=as_json, lint=findings, steps=steps)

@@ -87,7 +87,8 @@ def print_makemigrations(
         path = os.path.relpath(report.path, settings.project_root) if report.path is not None else None
         found = to_json(lint.findings) if lint is not None else []
         echo_json({
-            "path": path, "dialects": sorted(report.upgrade), "warnings": report.warnings, "lint": found,
+            "path": path, "dialects": sorted(report.upgrade), "operations": report.operations,
+            "warnings": report.warnings, "lint": found,
             **({"safe_steps": [os.path.relpath(p, settings.project_root) for p in steps]} if steps else {}),
         })
         return
@@ -99,6 +100,8 @@ def print_makemigrations(
     rel = os.path.relpath(report.path, settings.project_root)
     dialects = f" ({', '.join(sorted(report.upgrade))})" if report.upgrade else ""
     click.echo(f"Wrote {rel}{dialects}")
+    for operation in report.operations:
+        click.echo(f"  - {operation}")
     for step in steps:
         how = "outside a transaction" if "_concurrently_" in step.name else "validating"
         click.echo(f"Wrote {os.path.relpath(step, settings.project_root)} (postgres, {how})")
