@@ -21,13 +21,69 @@ LOCK_POLL_SECONDS = 0.1
 LOCK_VERIFY_SECONDS = 10.0
 
 
-async def wait_for_lock(try_once: Callable[[], Awaitable[bool]], timeout: float, where: str) -> None:
-    """Try `try_once` every LOCK_POLL_SECONDS until it gets the lock; past `timeout`, fail."""
+async def wait_for_lock(
+    try_once: Callable[[], Awaitable[bool]],
+    timeout: float,
+    where: str,
+    failure: Callable[[], Awaitable[LockTimeout]] | None = None,
+) -> None:
+    """Try `try_once` every LOCK_POLL_SECONDS until it gets the lock; past `timeout`, raise
+    `failure()` (which says who holds it), by default "another migration is running"."""
     deadline = time.monotonic() + timeout
     while not await try_once():
         if time.monotonic() >= deadline:
-            raise LockTimeout.waited(where, timeout)
+            raise (await failure()) if failure is not None else LockTimeout.waited(where, timeout)
         await asyncio.sleep(LOCK_POLL_SECONDS)
+
+
+def seeds_running(where: str, timeout: float) -> LockTimeout:
+    """A migration or rollback that waited for seed runs holding the lock's shared side."""
+    return LockTimeout(
+        f"a seed is running on {where} (waited {timeout:g}s for it to finish); try again when "
+        "it finishes, or raise --lock-timeout"
+    )
+
+
+def migration_running(where: str, timeout: float) -> LockTimeout:
+    """A seed that waited for a migration or rollback holding the migration lock."""
+    return LockTimeout(
+        f"a migration is running on {where} (waited {timeout:g}s for the migration lock); seed "
+        "again when it finishes, or wait longer with TOOLKIT_LOCK_TIMEOUT=SECONDS"
+    )
+
+
+def with_placeholders(sql: str, mark: Callable[[int], str]) -> str:
+    """`sql` with each `?` parameter written `mark(i)` (i from 1), leaving quoted identifiers,
+    string literals and comments untouched: a `?` or `%` in a name is part of the name."""
+    out: list[str] = []
+    i, n, count = 0, len(sql), 0
+    while i < n:
+        c = sql[i]
+        if c in "'\"`":
+            end = i + 1
+            while end < n:  # a doubled quote inside is the quote itself, and goes on
+                if sql[end] == c:
+                    if end + 1 < n and sql[end + 1] == c:
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i:end + 1])
+            i = end + 1
+        elif sql.startswith("--", i) or sql.startswith("/*", i):
+            close = "\n" if c == "-" else "*/"
+            end = sql.find(close, i + 2)
+            end = n if end < 0 else end + len(close)
+            out.append(sql[i:end])
+            i = end
+        elif c == "?":
+            count += 1
+            out.append(mark(count))
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 def quote_ident(name: str) -> str:
@@ -247,8 +303,13 @@ class Backend(ABC):
 
     @abstractmethod
     def migration_lock(self, timeout: float) -> AbstractAsyncContextManager[LockHandle]:
-        """Exclusive across processes for `migrate`/`rollback`; waits up to `timeout` seconds,
-        then raises `LockTimeout`."""
+        """Exclusive across processes for `migrate`/`rollback`, and against `seed_lock`;
+        waits up to `timeout` seconds, then raises `LockTimeout`."""
+
+    @abstractmethod
+    def seed_lock(self, timeout: float) -> AbstractAsyncContextManager[None]:
+        """The migration lock's shared side, held by a seed run: seeds run side by side, a
+        migration waits for them and they for it; up to `timeout` seconds, then `LockTimeout`."""
 
     @abstractmethod
     async def columns(self, conn: Connection, table: str) -> dict[str, bool]:

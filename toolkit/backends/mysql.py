@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import warnings
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiomysql
 import pymysql
 
+from toolkit.backends import mysql_locks
 from toolkit.backends.base import (
     Backend,
     Connection,
@@ -32,7 +32,7 @@ from toolkit.backends.base import (
     Tx,
     quote_ident,
     sql_literal,
-    wait_for_lock,
+    with_placeholders,
 )
 from toolkit.errors import DatabaseUnavailable, LockTimeout
 
@@ -40,13 +40,14 @@ from toolkit.errors import DatabaseUnavailable, LockTimeout
 # as Python warnings; they would reach stderr as noise.
 warnings.filterwarnings("ignore", category=pymysql.Warning)
 
-_PLACEHOLDER = re.compile(r"\?")
 # MySQL's named locks: one for migrations, one serializing the seed ledger's allocations.
 # They are server-wide, so each names its database (a lock name holds at most 64 characters).
 MIGRATION_LOCK_NAME = "toolkit_migrations"
 LEDGER_LOCK_NAME = "toolkit_ledger"
 # Held by the connection that runs one migration, from its first statement to its record.
 STEP_LOCK_NAME = "toolkit_step"
+# Prefix of the seeds' slot locks (`mysql_locks`); the migration lock is their gate.
+SEED_LOCK_NAME = "toolkit_seed"
 STEP_LOCK_WAIT_SECONDS = 300
 
 
@@ -60,11 +61,17 @@ _BAD_DB = 1049
 _ACCESS_DENIED = 1045
 
 
+def _pyformat(sql: str) -> str:
+    """`sql` for pymysql's `%` formatting: every `%` doubled (names and literals too, as
+    pymysql formats the whole text), each `?` parameter outside quotes made `%s`."""
+    return with_placeholders(sql.replace("%", "%%"), lambda _: "%s")
+
+
 def _format(sql: str, args: Sequence[Any]) -> tuple[str, Sequence[Any] | None]:
-    # pymysql formats with `%`: a literal percent sign must be doubled when there are args.
+    # Without args pymysql doesn't format: the text goes as it is.
     if not args:
         return sql, None
-    return _PLACEHOLDER.sub("%s", sql.replace("%", "%%")), tuple(args)
+    return _pyformat(sql), tuple(args)
 
 
 class _MysqlTx(Tx):
@@ -109,10 +116,9 @@ class MysqlConnection(Connection):
     async def load(
         self, table: str, columns: Sequence[str], rows: Sequence[Row], then: Sequence[Statement] = ()
     ) -> None:
-        cols = ", ".join(quote_ident(c) for c in columns)
-        marks = ", ".join("%s" for _ in columns)
         # pymysql turns executemany of one INSERT ... VALUES into multi-row INSERTs.
-        sql = f"INSERT INTO {quote_ident(table)} ({cols}) VALUES ({marks})"
+        sql = _pyformat(f"INSERT INTO {quote_ident(table)} ({', '.join(map(quote_ident, columns))}) VALUES ")
+        sql += "(" + ", ".join("%s" for _ in columns) + ")"
         async with self._transaction() as conn:
             async with conn.cursor() as cur:
                 await cur.executemany(sql, [tuple(r) for r in rows])
@@ -131,7 +137,7 @@ class MysqlConnection(Connection):
 
     async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         async with self._transaction() as conn, conn.cursor() as cur:
-            await cur.executemany(_PLACEHOLDER.sub("%s", sql.replace("%", "%%")), [tuple(r) for r in rows])
+            await cur.executemany(_pyformat(sql), [tuple(r) for r in rows])
 
     @asynccontextmanager
     async def serialized(self) -> AsyncIterator[Tx]:
@@ -330,29 +336,15 @@ class MysqlBackend(Backend):
         name = "'" + lock_name(STEP_LOCK_NAME, self.database).replace("\\", "\\\\").replace("'", "''") + "'"
         return f"SELECT GET_LOCK({name}, {STEP_LOCK_WAIT_SECONDS})", f"SELECT RELEASE_LOCK({name})"
 
-    @asynccontextmanager
-    async def migration_lock(self, timeout: float) -> AsyncIterator[LockHandle]:
-        # A named lock on a connection of its own, held for the whole run.
-        conn = await self._connect_one(timeout=max(timeout, 5))
-        tx = _MysqlTx(conn)
-        try:
-            name = lock_name(MIGRATION_LOCK_NAME, self.database)
+    def migration_lock(self, timeout: float) -> AbstractAsyncContextManager[LockHandle]:
+        return mysql_locks.migration_lock(*self._lock_names(timeout))
 
-            async def try_once() -> bool:
-                return bool((await tx.fetch("SELECT GET_LOCK(?, 0)", name))[0][0] == 1)
+    def seed_lock(self, timeout: float) -> AbstractAsyncContextManager[None]:
+        return mysql_locks.seed_lock(*self._lock_names(timeout))
 
-            async def still_held() -> bool:
-                rows = await tx.fetch("SELECT IS_USED_LOCK(?) = CONNECTION_ID()", name)
-                return bool(rows and rows[0][0] == 1)
-
-            await wait_for_lock(try_once, timeout, self.where)
-            try:
-                yield LockHandle(self.where, still_held)
-            finally:
-                with contextlib.suppress(Exception):
-                    await tx.fetch("SELECT RELEASE_LOCK(?)", name)
-        finally:
-            conn.close()
+    def _lock_names(self, timeout: float) -> tuple[Any, str, str, str, float]:
+        gate, seeds = lock_name(MIGRATION_LOCK_NAME, self.database), lock_name(SEED_LOCK_NAME, self.database)
+        return lambda: self._connect_one(timeout=max(timeout, 5)), gate, seeds, self.where, timeout
 
     async def referencing_tables(self, conn: Connection, table: str) -> list[str]:
         rows = await conn.fetch(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import functools
 import logging
-import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -22,17 +21,19 @@ from toolkit.backends.base import (
     Row,
     Statement,
     Tx,
+    migration_running,
     quote_ident,
+    seeds_running,
     sql_literal,
     wait_for_lock,
+    with_placeholders,
 )
-from toolkit.errors import DatabaseUnavailable
+from toolkit.errors import DatabaseUnavailable, LockTimeout
 
 # asyncpg logs its own connection troubles (with tracebacks) through `logging`; toolkit
 # reports them itself, in one line, so they must not reach stderr a second time.
 logging.getLogger("asyncpg").addHandler(logging.NullHandler())
 
-_PLACEHOLDER = re.compile(r"\?")
 # Query options of a Tortoise database URL that asyncpg would take for server settings.
 _TORTOISE_ONLY = frozenset({
     "minsize", "maxsize", "min_size", "max_size", "max_queries", "max_inactive_connection_lifetime",
@@ -46,11 +47,13 @@ LEDGER_LOCK_KEY = int.from_bytes(b"tkledgr", "big")
 STEP_LOCK_KEY = int.from_bytes(b"tkstep", "big")
 # What the lock's session is called in pg_stat_activity, for operators and tests.
 LOCK_APPLICATION_NAME = "toolkit migration lock"
+SEED_LOCK_APPLICATION_NAME = "toolkit seed lock"
 
 
+@functools.lru_cache(maxsize=256)
 def _numbered(sql: str) -> str:
-    counter = itertools.count(1)
-    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+    # Cached: the loader sends the same few statements for every batch.
+    return with_placeholders(sql, lambda i: f"${i}")
 
 
 class _PostgresTx(Tx):
@@ -317,12 +320,42 @@ class PostgresBackend(Backend):
                 # A session's advisory lock lives exactly as long as the session.
                 return bool(await conn.fetchval("SELECT 1"))
 
-            await wait_for_lock(try_once, timeout, self.where)
+            async def held_by() -> LockTimeout:
+                # Its shared side free to us: seeds hold it, not another migration.
+                if await conn.fetchval("SELECT pg_try_advisory_lock_shared($1)", MIGRATION_LOCK_KEY):
+                    await conn.execute("SELECT pg_advisory_unlock_shared($1)", MIGRATION_LOCK_KEY)
+                    return seeds_running(self.where, timeout)
+                return LockTimeout.waited(self.where, timeout)
+
+            await wait_for_lock(try_once, timeout, self.where, held_by)
             try:
                 yield LockHandle(self.where, still_held)
             finally:
                 with contextlib.suppress(Exception):
                     await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        finally:
+            await conn.close()
+
+    @asynccontextmanager
+    async def seed_lock(self, timeout: float) -> AsyncIterator[None]:
+        from toolkit.lock import MIGRATION_LOCK_KEY
+
+        # The migration lock's key, shared: pg_try_advisory_lock (exclusive) fails while any
+        # seed holds it, and this while a migration does.
+        conn = await self._connect_one(timeout=max(timeout, 5), name=SEED_LOCK_APPLICATION_NAME)
+        try:
+            async def try_once() -> bool:
+                return bool(await conn.fetchval("SELECT pg_try_advisory_lock_shared($1)", MIGRATION_LOCK_KEY))
+
+            async def held_by() -> LockTimeout:
+                return migration_running(self.where, timeout)
+
+            await wait_for_lock(try_once, timeout, self.where, held_by)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.execute("SELECT pg_advisory_unlock_shared($1)", MIGRATION_LOCK_KEY)
         finally:
             await conn.close()
 

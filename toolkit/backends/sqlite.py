@@ -24,10 +24,12 @@ from toolkit.backends.base import (
     Row,
     Statement,
     Tx,
+    migration_running,
     quote_ident,
+    seeds_running,
     wait_for_lock,
 )
-from toolkit.errors import DatabaseUnavailable
+from toolkit.errors import DatabaseUnavailable, LockTimeout
 
 # Tortoise registers no adapter for times, so its own SQLite inserts of a TimeField fail
 # ("type 'datetime.time' is not supported"). Store the ISO text, which its TimeField reads.
@@ -137,6 +139,27 @@ def _open_lock_file(path: str) -> int:
         with contextlib.suppress(OSError):
             os.fchmod(fd, db.st_mode & 0o666)  # past the umask, which would drop group write
     return fd
+
+
+def _try_flock(fd: int, kind: int) -> bool:
+    try:
+        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _open_seed_lock_file(path: str) -> int | None:
+    """The lock file for a seed's shared lock. A file we may only read locks as well; none,
+    and none can be made, and no migration can hold it: None, the seed needs no lock (its
+    own writes then fail with the permission they need)."""
+    try:
+        return _open_lock_file(path)
+    except DatabaseUnavailable:
+        try:
+            return os.open(f"{path}.lock", os.O_RDONLY)
+        except OSError:
+            return None
 
 
 def _writable(path: Path, *, folder: bool = False) -> bool:
@@ -252,15 +275,40 @@ class SqliteBackend(Backend):
         fd = _open_lock_file(path)
         try:
             async def try_once() -> bool:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return True
-                except BlockingIOError:
-                    return False
+                return _try_flock(fd, fcntl.LOCK_EX)
 
-            await wait_for_lock(try_once, timeout, path)
+            async def held_by() -> LockTimeout:
+                # Its shared side free to us: seeds hold it, not another migration.
+                if _try_flock(fd, fcntl.LOCK_SH):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    return seeds_running(path, timeout)
+                return LockTimeout.waited(path, timeout)
+
+            await wait_for_lock(try_once, timeout, path, held_by)
             try:
                 yield LockHandle(path)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    @asynccontextmanager
+    async def seed_lock(self, timeout: float) -> AsyncIterator[None]:
+        path = self.path
+        fd = None if path in ("", ":memory:") else _open_seed_lock_file(path)
+        if fd is None:
+            yield
+            return
+        try:
+            async def try_once() -> bool:
+                return _try_flock(fd, fcntl.LOCK_SH)
+
+            async def held_by() -> LockTimeout:
+                return migration_running(path, timeout)
+
+            await wait_for_lock(try_once, timeout, path, held_by)
+            try:
+                yield
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from toolkit.backends import backend_for
 from toolkit.backends.base import Backend, Connection
 from toolkit.errors import Interrupted, ToolkitError
-from toolkit.seed import bulk, ledger, relations
+from toolkit.lock import seed_lock
+from toolkit.seed import anchor, bulk, ledger, relations
 from toolkit.seed.allocation import Job, allocate, resumable, unfilled
 from toolkit.seed.column_plans import plan_table
 from toolkit.seed.db_errors import explain_db_error, quiet_fallout, resume_command
@@ -81,6 +82,23 @@ async def seed(
         seed=seed_value, rows=0, seconds=0.0, shard=request.shard, locale=request.locale,
         dry_run=request.dry_run, source=source, other_app_models=other, app=settings.app,
     )
+    # A dry run writes nothing: it doesn't wait for a migration.
+    async with contextlib.nullcontext() if request.dry_run else seed_lock(backend):
+        return await _seeded(settings, request, backend, (tables, definitions, requested), report, progress, started)
+
+
+async def _seeded(
+    settings: Settings,
+    request: SeedRequest,
+    backend: Backend,
+    described: tuple[dict[str, Table], dict[str, SeedDefinition], Mapping[str, int]],
+    report: SeedReport,
+    progress: Callable[[Progress], None],
+    started: float,
+) -> SeedReport:
+    """The run itself, under the seed lock: fixtures, then the jobs loaded and filled."""
+    tables, definitions, requested = described
+    seed_value = report.seed  # the run's seed, until a resumed run's own replaces it
     await _load_fixtures(settings, request, report)
     stop = Stop()
     loop = asyncio.get_running_loop()
@@ -241,7 +259,7 @@ class _Loading:
         plans = await plan_table(
             table, definition, pools, keys, run, todo, run.settings.get("deferred", ())
         )
-        maker = RowMaker(table, plans, pools, run.seed)
+        maker = RowMaker(table, plans, pools, run.seed, anchor.of_run(run.settings))
         total = run.count if shards == 1 else sum(
             hi - lo for lo, hi in owned_ranges(run.start, run.stop, shard, shards)
         )
