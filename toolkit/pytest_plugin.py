@@ -6,11 +6,12 @@ Registered through the `pytest11` entry point, so installing toolkit is enough:
         await toolkit_seed("User", 500, seed=1)
         assert await User.all().count() == 500
 
-`toolkit_db` (session scope) creates a fresh database, runs `toolkit.commands.migrate.migrate` on it
-(never `generate_schemas`, so the migrations themselves are under test) and initialises
-Tortoise on it. The default is a temporary SQLite file; `--toolkit-db-url` or
-`TOOLKIT_TEST_DATABASE_URL` naming a PostgreSQL or MySQL server makes it create a uniquely named
-database there, dropped at the end of the session whatever the tests did.
+`toolkit_db` (session scope) creates a fresh database, migrates it as `toolkit migrate` does,
+through the project's engine (Aerich or Tortoise's built-in migrations; never
+`generate_schemas`, so the migrations themselves are under test) and initialises Tortoise on
+it. The default is a temporary SQLite file; `--toolkit-db-url` or `TOOLKIT_TEST_DATABASE_URL`
+naming a PostgreSQL or MySQL server makes it create a uniquely named database there, dropped
+at the end of the session whatever the tests did.
 
 Event loops: the session fixture is synchronous (its setup runs in a loop of its own), and
 Tortoise connects lazily, so each async test opens its connections in its own loop. The
@@ -54,6 +55,7 @@ class ToolkitTestDatabase:
     url: str
     name: str  # the PostgreSQL database name, or the SQLite file path
     dialect: str
+    engine: str = "aerich"  # the engine that migrated it: "aerich" or "tortoise"
 
     @property
     def masked_url(self) -> str:
@@ -97,20 +99,13 @@ def _server_url(config: pytest.Config) -> str | None:
 
 
 def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-async def _create_database(server_url: str, name: str) -> None:
+def _server(server_url: str) -> Any:
     from toolkit.backends import backend_for
 
-    await backend_for(server_url).create_database(name)
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    from toolkit.backends import backend_for
-
-    await backend_for(server_url).drop_database(name)
+    return backend_for(server_url)
 
 
 # Connections whose test ended while their event loop lives on (a module-scoped loop, say);
@@ -199,6 +194,15 @@ def _release_leftovers() -> None:
                 client._pool.terminate()
 
 
+def _in_transaction() -> bool:
+    """Whether the test runs inside a transaction: the plugin's, or one the test's own
+    fixture opened with `in_transaction()` (pytest-asyncio and anyio hand a fixture's
+    context to the test)."""
+    from tortoise.backends.base.client import TransactionalDBClient
+
+    return any(isinstance(c, TransactionalDBClient) for c in _storage().values())
+
+
 async def _init_tortoise(settings: Settings) -> Any:
     from tortoise import Tortoise
 
@@ -216,6 +220,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
     """A fresh database migrated by the project's real migrations, with Tortoise on it."""
     from toolkit.commands.migrate import migrate
     from toolkit.errors import ToolkitError
+    from toolkit.migrations.history import engine_name
     from toolkit.settings import resolve
 
     config_path = _config_path(pytestconfig)
@@ -229,7 +234,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
         name = f"toolkit_test_{uuid.uuid4().hex[:12]}"
         url = _with_database(server, name)
         try:
-            asyncio.run(_create_database(server, name))
+            asyncio.run(_server(server).create_database(name))
         except ToolkitError as exc:
             pytest.fail(f"toolkit_db: {exc}", pytrace=False)
 
@@ -238,7 +243,8 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
         try:
             environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
             settings = resolve(config=config_path, database_url=url, environ=environ)
-            asyncio.run(migrate(settings))
+            asyncio.run(migrate(settings))  # by the project's engine, as `toolkit migrate`
+            engine = asyncio.run(engine_name(settings))
             from toolkit.seed.fixtures import fixture_files, load_fixtures
 
             if fixture_files(settings):  # reference data, as `seed` and `bootstrap` load it
@@ -246,14 +252,14 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
             ctx = asyncio.run(_init_tortoise(settings))
         except ToolkitError as exc:
             pytest.fail(f"toolkit_db: {exc}", pytrace=False)
-        yield ToolkitTestDatabase(settings=settings, url=url, name=name, dialect=settings.dialect)
+        yield ToolkitTestDatabase(settings, url, name, settings.dialect, engine)
     finally:
         if ctx is not None:
             _release_leftovers()
             with contextlib.suppress(Exception):
                 asyncio.run(ctx.close_connections())  # also drops the global fallback
         if server is not None:
-            asyncio.run(_drop_database(server, name))
+            asyncio.run(_server(server).drop_database(name))
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -277,10 +283,6 @@ class _RollBack(Exception):
     """Raised out of the isolation transaction to make Tortoise roll it back."""
 
 
-# Set while a test runs inside the isolation transaction: toolkit_seed then seeds through it.
-_isolated: contextvars.ContextVar[bool] = contextvars.ContextVar("toolkit_isolated", default=False)
-
-
 def _rolled_back(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """`function` run inside one transaction, rolled back whatever it did.
 
@@ -294,15 +296,12 @@ def _rolled_back(function: Callable[..., Awaitable[Any]]) -> Callable[..., Await
         from tortoise.transactions import in_transaction
 
         result = None
-        token = _isolated.set(True)
         try:
             async with in_transaction():
                 result = await function(*args, **kwargs)
                 raise _RollBack
         except _RollBack:
             pass
-        finally:
-            _isolated.reset(token)
         return result
 
     return test_in_transaction
@@ -337,14 +336,14 @@ Seeder = Callable[..., Awaitable[Any]]
 
 @pytest.fixture
 def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
-    """`await toolkit_seed("User", 500, seed=1)`: seed with the CLI's seeder; returns its report.
+    """`await toolkit_seed("User", 500, seed=1)`: seed with the CLI's seeder.
 
-    Keyword options are those of `toolkit.seed.run.SeedRequest` (`truncate`, `batch_size`,
-    `concurrency`, `locale`, ...). Any other keyword is a field override
-    (`toolkit_seed("User", 5, is_admin=True)`): the rows are then made by
-    `toolkit.factories` and the created objects are returned. Inside `toolkit_transaction`
-    it always goes that way, since the seeder's own connection can't see (or join) the
-    test's transaction.
+    What it returns depends on the call only: a `SeedReport` (`report.rows`), or, when a
+    keyword names a field (`toolkit_seed("User", 5, is_admin=True)`), the created objects.
+    Other keywords are those of `toolkit.seed.run.SeedRequest` (`truncate`, `batch_size`,
+    ...). Inside a transaction (`toolkit_transaction`, or the test's own `in_transaction()`)
+    the rows are made by `toolkit.factories` on the transaction's connection, since the
+    seeder's own connection can't see or join it; the report is then one of that model.
     """
 
     async def seed(model: str = "User", count: int = 100, **options: Any) -> Any:
@@ -355,11 +354,12 @@ def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
 
         known = {f.name for f in fields(SeedRequest)}
         overrides = {k: v for k, v in options.items() if k not in known}
-        if overrides or _isolated.get():
+        if overrides or _in_transaction():
             return await _factory_seed(toolkit_db, model, count, options, overrides)
         # A throwaway test database: protection is for the databases people keep.
         request = SeedRequest(counts={model: count}, force=True, **options)
         loop = asyncio.get_running_loop()
+        _refuse_other_loops(loop)
         await _close_bound_to(loop)
         # The seeder initialises Tortoise for itself; its own contextvar copy keeps that
         # from replacing the test's ORM context.
@@ -376,21 +376,22 @@ def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
 
 async def _factory_seed(
     db: ToolkitTestDatabase, model: str, count: int, options: dict, overrides: dict
-) -> list[Any]:
-    from toolkit.factories import factory
+) -> Any:
+    from toolkit.factories import factory, reported_batch
 
     allowed = {"seed", "locale", "batch_size", "concurrency", "force"}
     refused = sorted(k for k in options if k not in overrides and k not in allowed)
     if refused:
         raise pytest.UsageError(
-            f"toolkit_seed: {', '.join(refused)} can't be used with field overrides or inside "
-            "toolkit_transaction (rows are made through the ORM there)"
+            f"toolkit_seed: {', '.join(refused)} can't be used with field overrides or inside a "
+            "transaction (toolkit_transaction or your own in_transaction(): rows are made "
+            "through the ORM there); drop it, or seed outside the transaction"
         )
-    made = factory(
-        model, seed=options.get("seed"), seeds_dir=db.settings.seeds_dir,
-        locale=options.get("locale", "en_US"),
-    )
-    return await made.create_batch(count, **overrides)
+    locale = options.get("locale", "en_US")
+    made = factory(model, seed=options.get("seed"), seeds_dir=db.settings.seeds_dir, locale=locale)
+    if overrides:
+        return await made.create_batch(count, **overrides)
+    return await reported_batch(made, count, app=db.settings.app)
 
 
 async def _rebind(settings: Settings) -> None:
@@ -401,3 +402,16 @@ async def _rebind(settings: Settings) -> None:
         return
     with ctx:
         await _init_tortoise(settings)
+
+
+def _refuse_other_loops(loop: asyncio.AbstractEventLoop) -> None:
+    """Before the seeder swaps the ORM's clients: none of this test may live in another,
+    still-running loop (an async fixture run by another plugin or loop scope)."""
+    for client in _storage().values():
+        bound = getattr(client, "_bound_loop", None)
+        if bound is not None and bound is not loop and not bound.is_closed():
+            raise pytest.UsageError(
+                "toolkit_seed: this test holds a Tortoise connection opened in another event "
+                "loop (an async fixture run by another plugin or loop scope); run the fixture "
+                "and the test in one loop"
+            )

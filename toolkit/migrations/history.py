@@ -1,5 +1,5 @@
 """Which migrations a database has applied, asked of the project's engine: what `status`,
-`seed`'s "schema is current" check and the pytest plugin read."""
+`seed`'s "schema is current" check and the pytest plugin read, and which engine that is."""
 
 from __future__ import annotations
 
@@ -18,4 +18,14 @@ async def applied_migrations(settings: Settings, db: Database | None = None) -> 
     return await engine_for(settings).applied(await db.connection())
 
 
-__all__ = ["applied_migrations", "engine_for"]
+async def engine_name(settings: Settings) -> str:
+    """The engine the project's database is migrated by ("aerich" or "tortoise"): the
+    configured or detected one, settled against the database's version tables."""
+    engine = engine_for(settings)
+    async with open_database(settings) as db:
+        if await db.exists():
+            await engine.applied(await db.connection())
+    return engine.name
+
+
+__all__ = ["applied_migrations", "engine_for", "engine_name"]
