@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -84,6 +85,16 @@ def with_placeholders(sql: str, mark: Callable[[int], str]) -> str:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and the errors it was raised from or during, nearest first (each once)."""
+    chain: list[BaseException] = []
+    item: BaseException | None = exc
+    while item is not None and item not in chain:
+        chain.append(item)
+        item = item.__cause__ or item.__context__
+    return chain
 
 
 def quote_ident(name: str) -> str:
@@ -272,7 +283,22 @@ class Backend(ABC):
     def explain(self, exc: BaseException) -> str | None:
         """A one-line message with the fix for a driver error any command may meet (a
         read-only file, a full disk), or None: the caller reports it as unexpected."""
+        if self.is_disk_full(exc):
+            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+            return (
+                f"the disk of {self.label} at {self.where} is full ({first}); the open "
+                "transaction was rolled back and committed work stays; free some space and "
+                "run the command again"
+            )
         return None
+
+    def is_disk_full(self, exc: BaseException) -> bool:
+        """Whether `exc` (or an error it came from) says the database's disk is full."""
+        return any(self.disk_full_here(e) for e in causes(exc))
+
+    def disk_full_here(self, exc: BaseException) -> bool:
+        """Whether this one error (not its causes) is the database's disk full: ENOSPC here."""
+        return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
 
     def is_server_reason(self, exc: BaseException) -> bool:
         """Whether `exc` carries the server's own words (preferred in messages over fallout)."""

@@ -57,8 +57,7 @@ def lock_name(kind: str, database: str) -> str:
 _INIT = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'"
 # Server error numbers (ER_*) and client ones (CR_*) that mean the session is gone.
 _LOST = {2006, 2013, 2055, 1927, 4031}
-_BAD_DB = 1049
-_ACCESS_DENIED = 1045
+_BAD_DB, _ACCESS_DENIED, _DISK_FULL = 1049, 1045, {1021, 1114}
 
 
 def _pyformat(sql: str) -> str:
@@ -207,6 +206,13 @@ class MysqlBackend(Backend):
         if isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in _LOST:
             return True
         return isinstance(exc, (ConnectionError, OSError, pymysql.err.InterfaceError))
+
+    def disk_full_here(self, exc: BaseException) -> bool:
+        if not isinstance(exc, pymysql.err.MySQLError) or not exc.args:
+            return super().disk_full_here(exc)
+        # ER_DISK_FULL, ER_RECORD_FILE_FULL, or OS error 28 (ENOSPC) writing a file.
+        text = str(exc.args[-1]).lower()
+        return exc.args[0] in _DISK_FULL or "errcode: 28" in text or "error 28 " in text
 
     def is_server_reason(self, exc: BaseException) -> bool:
         return isinstance(exc, pymysql.err.MySQLError) and not self.is_connection_lost(exc)

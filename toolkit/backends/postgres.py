@@ -256,6 +256,10 @@ class PostgresBackend(Backend):
     def placeholder(self, i: int) -> str:
         return f"${i}"
 
+    def disk_full_here(self, exc: BaseException) -> bool:
+        # 53100 disk_full: "could not extend file ...: No space left on device".
+        return getattr(exc, "sqlstate", None) == "53100" or super().disk_full_here(exc)
+
     def lock_wait_sql(self, seconds: float) -> str | None:
         # LOCAL: the setting ends with the migration's transaction.
         return f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'" if seconds > 0 else None

@@ -216,6 +216,10 @@ class SqliteBackend(Backend):
             )
         return None
 
+    def disk_full_here(self, exc: BaseException) -> bool:
+        # SQLITE_FULL: "database or disk is full".
+        return "disk is full" in str(exc).lower() or super().disk_full_here(exc)
+
     def tortoise_url(self) -> str:
         return "sqlite://" + self.url.split("://", 1)[1]
 

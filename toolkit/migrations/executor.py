@@ -112,6 +112,12 @@ def failed(
         else "it ran outside a transaction, so its statements before the error stay"
     )
     earlier = f"; the {done} before it in this run stay {'applied' if direction == 'upgrade' else 'reverted'}" if done else ""
+    if backend.is_disk_full(failure.cause):  # the file is fine: the disk is the fix
+        return MigrationFailed(
+            f"the disk of {label} at {backend.where} is full ({first_line(failure.cause)}) while "
+            f"{'applying' if direction == 'upgrade' else 'reverting'} {display(settings, name)}: "
+            f"{undone} and it is still {kept}{earlier}; free some space, then {again}"
+        )
     return MigrationFailed(
         f"{what} {display(settings, name)} failed on {label}: {first_line(failure.cause)} "
         f"({undone} and it is still {kept}{earlier}); fix the file and {again}"

@@ -24,14 +24,16 @@ from toolkit.migrations.sqlite_rebuild import (
 Models = dict[str, Describe]
 Renames = dict[str, dict[str, str]]  # model name -> {old column: new column}
 
-# Identifiers are "quoted" (PostgreSQL, SQLite) or `quoted` (MySQL).
-_CREATE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?["`](\w+)["`]')
-_DROP = re.compile(r'^DROP TABLE (?:IF EXISTS )?["`](\w+)["`]')
-_RENAME_TABLE = re.compile(r'^ALTER TABLE ["`](\w+)["`] RENAME TO ["`](\w+)["`]$')
-_DROP_INDEX = re.compile(r"^ALTER TABLE `(\w+)` DROP INDEX `\w+`")
-_ADD_INDEX = re.compile(r"^ALTER TABLE `(\w+)` ADD (?:UNIQUE )?INDEX ")
-_SQLITE_TABLE_OP = re.compile(r'^ALTER TABLE "(\w+)" (?!RENAME )')
-_SQLITE_INDEX_ON = re.compile(r'^CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"\w+" ON "(\w+)"')
+# Identifiers are "quoted" (PostgreSQL, SQLite) or `quoted` (MySQL); a name may hold any
+# character but the quote itself (Tortoise's DDL doesn't double it): spaces, `?`, `%`...
+_NAME = r'["`]([^"`]+)["`]'
+_CREATE = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?" + _NAME)
+_DROP = re.compile(r"^DROP TABLE (?:IF EXISTS )?" + _NAME)
+_RENAME_TABLE = re.compile(r"^ALTER TABLE " + _NAME + " RENAME TO " + _NAME + "$")
+_DROP_INDEX = re.compile(r"^ALTER TABLE `([^`]+)` DROP INDEX `[^`]+`")
+_ADD_INDEX = re.compile(r"^ALTER TABLE `([^`]+)` ADD (?:UNIQUE )?INDEX ")
+_SQLITE_TABLE_OP = re.compile(r'^ALTER TABLE "([^"]+)" (?!RENAME )')
+_SQLITE_INDEX_ON = re.compile(r'^CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"[^"]+" ON "([^"]+)"')
 # What a primary key is, as opposed to what it is called: Aerich's SQL for a change of
 # these fails on every database (a type it can't convert, AUTO_INCREMENT dropped on MySQL,
 # foreign keys of other tables left with the old type). Types are compared per dialect we
@@ -141,6 +143,16 @@ def index_drops_after_adds(ops: list[str]) -> list[str]:
     return out
 
 
+def no_index_drop_after_its_column(ops: list[str]) -> list[str]:
+    """On MySQL, leave out the DROP INDEX of a unique column dropped in the same script.
+
+    Dropping the column drops its UNIQUE index (named after the column); Aerich then drops
+    the index too, which fails with "Can't DROP INDEX; check that it exists".
+    """
+    dropped = {m.groups() for o in ops if (m := re.match(r"^ALTER TABLE `([^`]+)` DROP COLUMN `([^`]+)`$", o.strip()))}
+    return [o for o in ops if not ((m := re.match(r"^ALTER TABLE `([^`]+)` DROP INDEX `([^`]+)`$", o.strip())) and m.groups() in dropped)]
+
+
 def _link_tables(model: Describe) -> dict[str, Describe]:
     """The many-to-many fields this model declares (not the other side's), by name."""
     return {f["name"]: f for f in model.get("m2m_fields", []) if not f.get("_generated")}
@@ -181,6 +193,61 @@ def link_table_renames(ddl: Any, old: Models, new: Models) -> tuple[list[str], l
                     ups.append(rename_column(after["through"], was[key], after[key]))
                     downs.insert(0, rename_column(after["through"], after[key], was[key]))
     return ups, downs, replaced
+
+
+def _named_indexes(model: Describe) -> list[tuple[str, tuple[str, ...]]]:
+    """(prefix, columns) of the indexes Tortoise names after the table: "idx_<table>_..."
+    for a field's db_index and a Meta index without a name, "uid_<table>_..." for a
+    unique_together."""
+    fields = {f["name"]: f for f in [model["pk_field"], *model.get("data_fields", [])]}
+    columns = {name: str(f.get("db_column") or name) for name, f in fields.items()}
+    for fk in model.get("fk_fields", []) + model.get("o2o_fields", []):
+        columns[fk["name"]] = columns.get(fk["raw_field"], fk["raw_field"])
+
+    def cols(names: Any) -> tuple[str, ...]:
+        return tuple(columns.get(n, n) for n in names)
+
+    found: list[tuple[str, tuple[str, ...]]] = [
+        ("idx", (columns[n],)) for n, f in fields.items() if f.get("indexed") and not f.get("unique")
+    ]
+    for index in model.get("indexes", []):
+        if isinstance(index, dict):
+            if not index.get("name") and index.get("fields"):
+                found.append(("idx", tuple(index["fields"])))
+        else:
+            found.append(("idx", cols(index)))
+    found += [("uid", cols(group)) for group in model.get("unique_together", [])]
+    return found
+
+
+def index_renames(dialect: str, ddl: Any, old: Models, new: Models) -> tuple[list[str], list[str]]:
+    """Rename the indexes named after a table that was renamed.
+
+    Tortoise names an index after its table; Aerich renames the table only, so its indexes
+    keep the old table's names, which `generate_schemas()` doesn't give them and which a
+    later migration, naming them after the table's new name, can't drop. Returns the
+    upgrade's renames (run after the table's) and the downgrade's (before it's renamed back).
+    """
+    gen, quote = ddl.schema_generator, ddl.schema_generator.quote
+    ups: list[str] = []
+    downs: list[str] = []
+    for name in sorted(old.keys() & new.keys()):
+        before, after = old[name]["table"], new[name]["table"]
+        if before == after:
+            continue
+        for prefix, columns in _named_indexes(old[name]):
+            a, b = gen._get_index_name(prefix, before, columns), gen._get_index_name(prefix, after, columns)
+            if dialect == "postgres":
+                ups.append(f"ALTER INDEX IF EXISTS {quote(a)} RENAME TO {quote(b)}")
+                downs.append(f"ALTER INDEX IF EXISTS {quote(b)} RENAME TO {quote(a)}")
+            elif dialect == "mysql":
+                ups.append(f"ALTER TABLE {quote(after)} RENAME INDEX {quote(a)} TO {quote(b)}")
+                downs.append(f"ALTER TABLE {quote(after)} RENAME INDEX {quote(b)} TO {quote(a)}")
+            elif prefix == "idx":  # SQLite renames no index; its unique groups live in the table
+                on = f"ON {quote(after)} ({', '.join(quote(c) for c in columns)})"
+                ups += [f"DROP INDEX IF EXISTS {quote(a)}", f"CREATE INDEX {quote(b)} {on}"]
+                downs += [f"DROP INDEX IF EXISTS {quote(b)}", f"CREATE INDEX {quote(a)} {on}"]
+    return ups, downs
 
 
 def renames_in_place(ops: list[str], link_renames: list[str], replaced: set[str], upgrade: bool) -> list[str]:
@@ -240,7 +307,11 @@ def ship(dialect: str, up: list[str], down: list[str], old: Models, new: Models,
     up, down = drops_after_dependents(up, down), drops_after_dependents(down, up)
     if dialect == "mysql":
         up, down = index_drops_after_adds(up), index_drops_after_adds(down)
-    link_ups, link_downs, replaced = link_table_renames(ddl_for(dialect), old, new)
+        up, down = no_index_drop_after_its_column(up), no_index_drop_after_its_column(down)
+    ddl = ddl_for(dialect)
+    link_ups, link_downs, replaced = link_table_renames(ddl, old, new)
+    index_ups, index_downs = index_renames(dialect, ddl, old, new)
+    link_ups, link_downs = link_ups + index_ups, index_downs + link_downs
     up = renames_in_place(up, link_ups, replaced, upgrade=True)
     down = renames_in_place(down, link_downs, replaced, upgrade=False)
     if dialect == "sqlite":

@@ -26,8 +26,8 @@ from typing import Any
 from toolkit.migrations.portable_values import Describe, python_default, sql_literal
 
 _NOT_SET = "__NOT_SET__"
-_MARK = re.compile(r'^-- SQLite rebuilds "(\w+)"')
-_NOTE = re.compile(r'^-- SQLite\b[^"\n]*"(\w+)"')
+_MARK = re.compile(r'^-- SQLite rebuilds "([^"]+)"')
+_NOTE = re.compile(r'^-- SQLite\b[^"\n]*"([^"]+)"')
 _SQL_DEFAULT = re.compile(r"^(\w+)\((.*)\)$")
 
 

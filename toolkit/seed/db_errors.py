@@ -76,6 +76,14 @@ def explain_db_error(
             f"lost the connection to {backend.label} at {backend.where} while seeding {name} "
             f"({text}); committed batches are kept: run `{resume}` to finish"
         )
+    if backend.is_disk_full(exc):  # what the user must do first is free space
+        what = name if isinstance(table, str) else f"{table.model} ({name})"
+        before = f" ({', '.join(loaded)} loaded before it)" if loaded else ""
+        return ToolkitError(
+            f"the disk of {backend.label} at {backend.where} is full ({text}) while seeding "
+            f"{what}; the batch being written was rolled back, committed batches are kept{before}: "
+            f"free some space, then run `{resume}` to finish"
+        )
     if isinstance(table, str):
         return ToolkitError(f"seeding {table} failed: {text}; committed batches are kept")
     stopped = _stopped(table, loaded, resume)
