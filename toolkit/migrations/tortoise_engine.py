@@ -88,22 +88,45 @@ class TortoiseEngine(Engine):
         self, db: Database, lock: LockHandle, *, lock_wait: float = 0.0
     ) -> AsyncIterator[EngineSession]:
         conn = await db.connection()
+        unadopted = await _migrated_by_aerich_only(conn, self.settings.app)
         async with orm(self.settings) as alias:
             plan = Plan(self.settings, self.files(), alias, offline=False)
-            yield TortoiseSession(runner.Step(self.settings, db.backend, alias, lock, conn, lock_wait), plan)
+            step = runner.Step(self.settings, db.backend, alias, lock, conn, lock_wait)
+            yield TortoiseSession(step, plan, unadopted=unadopted)
 
     async def script(self, name: str, direction: Direction, dialect: str) -> str:
         return await script(self.settings, self.files(), name, direction, dialect)
 
 
+async def _migrated_by_aerich_only(conn: Connection, app: str) -> bool:
+    """Whether Aerich's table records the app and Tortoise's doesn't: a database Aerich
+    brought up, whose schema the first built-in migration would try to create again."""
+
+    async def records(table: str) -> bool:
+        return await conn.table_exists(table) and bool(
+            await conn.fetch(f"SELECT 1 FROM {table} WHERE app = ? LIMIT 1", app)
+        )
+
+    return await records("aerich") and not await records(TABLE)
+
+
 class TortoiseSession(EngineSession):
-    def __init__(self, step: runner.Step, plan: Plan) -> None:
+    def __init__(self, step: runner.Step, plan: Plan, *, unadopted: bool = False) -> None:
         self.step = step
         self.plan = plan
+        self.unadopted = unadopted
 
     async def run(self, name: str, direction: Direction) -> Outcome:
         from tortoise import Tortoise
 
+        if self.unadopted:
+            settings = self.step.settings
+            raise ToolkitError(
+                f"{settings.env} ({settings.masked_url}) was migrated by Aerich (its table \"aerich\" "
+                f"records the app \"{settings.app}\") and records no built-in migration: nothing was "
+                f"run; record the initial one as applied with `toolkit migrate --fake --to "
+                f"{name.removesuffix('.py')}`, then run `toolkit check` (docs/adopt-builtin.md)"
+            )
         migration = self.plan.migrations[name]
         if direction == "downgrade":
             refuse_irreversible(self.step.settings, migration, name)
