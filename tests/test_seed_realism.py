@@ -197,12 +197,13 @@ def test_birthdays_are_adult_and_unique_times_spread_out(tmp_path: Path) -> None
 
     project = model_project(tmp_path / "born", BORN)
     assert project.run("migrate").returncode == 0
-    assert project.run("seed", "--all", "--count", "3000", "--seed", "2").returncode == 0
+    assert project.run("seed", "--all", "--count", "3000", "--seed", "2", "--now", "2031-06-01").returncode == 0
     db = sqlite3.connect(project.sqlite_path)
     rows = db.execute("SELECT birthday, seen_at FROM r_patients").fetchall()
     births = [dt.datetime.fromisoformat(b) for b, _ in rows]
     seen = sorted(dt.datetime.fromisoformat(s) for _, s in rows)
-    anchor = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    anchor = dt.datetime(2031, 6, 1, tzinfo=dt.UTC)  # the run's --now: times lead up to it
+    assert max(seen) <= anchor and (anchor - max(seen)).days < 7
     assert all(17.9 <= (anchor - b).days / 365.25 <= 81 for b in births)
     assert len(set(seen)) == 3000 and (seen[-1] - seen[0]).days >= 1  # not bunched in minutes
 

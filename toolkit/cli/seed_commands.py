@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,18 @@ def _parse_shard(_: click.Context, __: click.Parameter, value: str | None) -> tu
     return (k, n)
 
 
+def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    from toolkit.errors import UsageError
+    from toolkit.seed.anchor import parse_now
+
+    try:
+        return parse_now(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--now "), param_hint="--now") from None
+
+
 def _model_counts(models: tuple[str, ...]) -> dict[str, int | None]:
     counts: dict[str, int | None] = {}
     for item in models:
@@ -52,6 +65,7 @@ def _model_counts(models: tuple[str, ...]) -> dict[str, int | None]:
 @click.option("--truncate", is_flag=True, help="Empty the tables first (and restart their row sequence).")
 @click.option("--shard", callback=_parse_shard, metavar="K/N", help="Load only part K of N of the run (K from 1).")
 @click.option("--locale", default="en_US", show_default=True, metavar="LOCALE", help="Faker locale of the generated data.")
+@click.option("--now", callback=_parse_now, metavar="WHEN", help="The moment dates and times are spread back from (2026-03-01 or an ISO time) [default: today, UTC]; kept with the run, so --resume and shards agree.")
 @click.option("--resume", is_flag=True, help="Finish the interrupted seed runs on this database.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and a few sample rows per model; write nothing.")
 @click.option("--force", is_flag=True, help="Seed even a protected environment, or a database another environment migrated.")
@@ -69,6 +83,7 @@ def seed(
     truncate: bool,
     shard: tuple[int, int],
     locale: str,
+    now: dt.datetime | None,
     resume: bool,
     dry_run: bool,
     force: bool,
@@ -90,6 +105,7 @@ def seed(
         truncate=truncate,
         shard=shard,
         locale=locale,
+        now=now,
         resume=resume,
         dry_run=dry_run,
         force=force,

@@ -7,13 +7,14 @@ from collections.abc import Mapping, Sequence
 
 from toolkit.backends.base import Backend, Connection, quote_ident
 from toolkit.errors import UsageError
-from toolkit.seed import ledger
+from toolkit.seed import anchor, ledger
 from toolkit.seed.capacity import check_capacity
 from toolkit.seed.definitions import SeedDefinition
 from toolkit.seed.facts import max_id
 from toolkit.seed.plan import PlannedTable
 from toolkit.seed.preflight import refuse_excess_concurrency
 from toolkit.seed.request import SeedRequest
+from toolkit.seed.rows import mix_of
 from toolkit.seed.table import Table
 
 Job = tuple[str, ledger.Run, bool]
@@ -31,6 +32,7 @@ async def allocate(
     """New (or joined) ledger runs for the plan, emptying tables first with --truncate."""
     shard, shards = request.shard
     jobs = []
+    now = (request.now or anchor.today()).isoformat()
     await refuse_excess_concurrency(conn, backend, request.concurrency)
     async with conn.serialized() as tx:
         for p in reversed(plan):  # children first, so no row outlives its parent
@@ -44,6 +46,8 @@ async def allocate(
                 "batch_size": request.batch_size or backend.default_batch_size,
                 "model": p.model,
                 "deferred": list(p.deferred),
+                "now": now,
+                "mix": await ledger.table_mix(tx, p.table.name) or mix_of(seed_value, p.table.name),
             }
             found = await ledger.find_run(
                 tx, table=p.table.name, seed=seed_value, count=p.count, shard=shard,

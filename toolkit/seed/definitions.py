@@ -3,7 +3,8 @@
 A definition is a module in `seeds/` with a `SEED` (or a list `SEEDS`) of
 `SeedDefinition(model="User", fields={...})`. Each field maps to one of:
 - a callable `fn(row)`: called per row with `row.index`, `row.random` and `row.fake`;
-- a string naming a Faker provider (`"company"`), sampled from a pool for the locale;
+- a string naming a Faker provider (`"company"`), sampled for the locale with a long tail
+  (a few values common, most rare);
 - a list or tuple: one of its items, uniformly;
 - anything else: that constant.
 
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
-from toolkit.seed.generators import Ctx, Gen, choices, constant, pool
+from toolkit.seed.composed import zipf_pool
+from toolkit.seed.generators import Ctx, Gen, choices, constant
 
 PROFILES_FILE = "profiles.toml"
 
@@ -54,7 +56,7 @@ def bulk(gen: Gen) -> Gen:
 
 def faker(provider: str) -> Gen:
     """Sample the Faker provider `provider` for the run's locale."""
-    return bulk(pool(provider))
+    return bulk(zipf_pool(provider))
 
 
 def one_of(values: list[Any] | tuple[Any, ...]) -> Gen:
@@ -82,7 +84,7 @@ def to_generator(value: Any, faker_providers: Callable[[str], bool]) -> Gen:
     if callable(value):
         return _per_row(value)
     if isinstance(value, str) and faker_providers(value):
-        return pool(value)
+        return zipf_pool(value)
     if isinstance(value, (list, tuple)):
         if not value:
             raise ConfigError("a list of choices in seeds/ must not be empty")

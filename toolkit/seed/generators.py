@@ -9,12 +9,14 @@ so they never collide and never retry; the ledger hands out indices that runs ne
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from toolkit.seed.anchor import LEGACY_ANCHOR
 from toolkit.seed.pools import Pools
 from toolkit.seed.table import Column
 
@@ -34,6 +36,10 @@ class Ctx:
     # A random stream of this chunk named by the caller rather than by the column: values
     # that several columns share (an email's and a username's handle) are drawn from it.
     shared: Callable[[str], np.random.Generator] | None = None
+    # The same for every chunk of the column's table and seed: keys a permutation of the
+    # row indices (people, identifiers) that must not repeat from one chunk to the next.
+    key: int = 0
+    anchor: dt.datetime = LEGACY_ANCHOR  # the run's "now": times are spread back from it
 
     @property
     def n(self) -> int:
@@ -136,27 +142,6 @@ def pool(key: str) -> Gen:
         return values
 
     return gen
-
-
-def sentence_pool(key: str, words: int) -> Gen:
-    def gen(ctx: Ctx) -> list[Any]:
-        pool_ = ctx.pools.get(
-            key, lambda: ctx.pools.faker.sentence(nb_words=words, variable_nb_words=words > 2).rstrip(".")
-        )
-        values = pool_[ctx.rng.integers(0, len(pool_), ctx.n)].tolist()
-        if ctx.column.unique:
-            return unique_suffixed(values, ctx, "{p} #{i}")
-        return fit(values, ctx.column.max_length)
-
-    return gen
-
-
-def paragraph(ctx: Ctx) -> list[Any]:
-    pool_ = ctx.pools.get("_paragraph", lambda: ctx.pools.faker.paragraph(nb_sentences=3))
-    values = pool_[ctx.rng.integers(0, len(pool_), ctx.n)].tolist()
-    if ctx.column.unique:
-        return unique_suffixed(values, ctx, "{p} #{i}")
-    return fit(values, ctx.column.max_length)
 
 
 # --- combinators ----------------------------------------------------------------------------

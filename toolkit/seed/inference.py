@@ -11,29 +11,21 @@ from collections.abc import Collection
 from dataclasses import replace
 
 from toolkit.errors import UsageError
-from toolkit.seed.generators import (
-    Gen,
-    constant,
-    mostly,
-    paragraph,
-    pool,
-    sentence_pool,
-    unique_text,
-)
+from toolkit.seed.composed import fresh_number, paragraph, phone, words, zipf_pool
+from toolkit.seed.generators import Gen, constant, mostly, pool, unique_text
+from toolkit.seed.identifiers import external_id, path, token, uuid_text
 from toolkit.seed.name_generators import (
     code,
     coordinate,
     country_code,
     distinct_country_codes,
-    email,
-    full_name,
     money,
     name,
     password,
     sku,
     slug,
-    username,
 )
+from toolkit.seed.people import email, first_name, full_name, last_name, username
 from toolkit.seed.rows import ColumnPlan
 from toolkit.seed.table import NO_DEFAULT, Column, Table
 from toolkit.seed.type_generators import (
@@ -52,6 +44,7 @@ from toolkit.seed.type_generators import (
     time_,
     timedelta,
     uuid_,
+    year,
 )
 
 BY_KIND: dict[str, Gen] = {
@@ -81,14 +74,14 @@ _INTEGER = ("int", "bigint", "smallint")
 BY_NAME: list[tuple[tuple[str, ...], tuple[str, ...], Gen]] = [
     (("email", "email_address", "mail"), TEXTUAL, email),
     (("username", "user_name", "login", "handle", "nickname"), TEXTUAL, username),
-    (("first_name", "firstname", "given_name"), TEXTUAL, pool("first_name")),
-    (("last_name", "lastname", "surname", "family_name"), TEXTUAL, pool("last_name")),
+    (("first_name", "firstname", "given_name"), TEXTUAL, first_name),
+    (("last_name", "lastname", "surname", "family_name"), TEXTUAL, last_name),
     (("full_name", "fullname", "display_name", "author", "customer_name", "contact_name"), TEXTUAL, full_name),
     (("name",), TEXTUAL, name),
-    (("phone", "phone_number", "mobile", "telephone", "tel", "cell"), TEXTUAL, pool("phone_number")),
-    (("city", "town"), TEXTUAL, pool("city")),
-    (("postcode", "zip", "zipcode", "zip_code", "postal_code"), TEXTUAL, pool("postcode")),
-    (("street", "address", "street_address", "address_line", "address1"), TEXTUAL, pool("street_address")),
+    (("phone", "phone_number", "mobile", "telephone", "tel", "cell"), TEXTUAL, phone),
+    (("city", "town"), TEXTUAL, zipf_pool("city")),
+    (("postcode", "zip", "zipcode", "zip_code", "postal_code"), TEXTUAL, fresh_number("postcode")),
+    (("street", "address", "street_address", "address_line", "address1"), TEXTUAL, fresh_number("street_address")),
     (("state", "region", "province"), TEXTUAL, pool("administrative_unit")),
     (("country_code", "country_iso"), TEXTUAL, country_code),
     (("code", "iso_code", "iso"), TEXTUAL, code),
@@ -97,12 +90,13 @@ BY_NAME: list[tuple[tuple[str, ...], tuple[str, ...], Gen]] = [
     (("longitude", "lng", "lon", "long"), _NUMERIC, coordinate(180)),
     (("url", "website", "homepage", "link", "site"), TEXTUAL, pool("url")),
     (("ip", "ip_address", "ipv4", "last_ip"), TEXTUAL, pool("ipv4")),
-    (("title", "subject", "headline", "caption"), TEXTUAL, sentence_pool("_title", 5)),
+    (("title", "subject", "headline", "caption"), TEXTUAL, words(3, 7)),
     (("description", "bio", "body", "text", "content", "summary", "notes", "about", "comment"), TEXTUAL, paragraph),
     (("slug",), TEXTUAL, slug),
     (("sku",), TEXTUAL, sku),
     (("price", "amount", "cost", "total", "balance", "subtotal"), _NUMERIC, money),
-    (("company", "company_name", "organization", "organisation", "employer"), TEXTUAL, pool("company")),
+    (("company", "company_name", "organization", "organisation", "employer"), TEXTUAL,
+     zipf_pool("company", 4000, 0.6)),
     (("job", "job_title", "occupation", "position"), TEXTUAL, pool("job")),
     (("color", "colour"), TEXTUAL, pool("color_name")),
     (("currency", "currency_code"), TEXTUAL, pool("currency_code")),
@@ -112,11 +106,16 @@ BY_NAME: list[tuple[tuple[str, ...], tuple[str, ...], Gen]] = [
     (("image", "image_url", "avatar_url", "photo_url", "picture"), TEXTUAL, pool("image_url")),
     (("domain", "domain_name", "hostname"), TEXTUAL, pool("domain_name")),
     (("iban",), TEXTUAL, pool("iban")),
+    (("uuid", "guid"), TEXTUAL, uuid_text),
+    (("id", "external_id", "remote_id", "ref_id"), TEXTUAL, external_id),
+    (("token", "key", "api_key", "secret", "access_token", "refresh_token", "nonce", "hash",
+      "checksum", "digest", "signature", "salt"), TEXTUAL, token),
+    (("path", "file_path", "filepath", "file", "filename", "file_name"), TEXTUAL, path),
     (("rating", "stars", "score"), _INTEGER, ranged(1, 5)),
     (("quantity", "qty"), _INTEGER, ranged(1, 10)),
     (("stock", "in_stock", "stock_level", "inventory", "units_in_stock"), _INTEGER, ranged(0, 500)),
     (("age",), _INTEGER, ranged(18, 90)),
-    (("year",), _INTEGER, ranged(1990, 2025)),
+    (("year",), _INTEGER, year),
 ]
 
 # Generators whose values repeat: a unique column gets them made unique (or, for numbers,

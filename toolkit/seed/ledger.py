@@ -153,6 +153,18 @@ async def next_index(tx: Tx, table: str) -> int:
     return int(rows[0][0])
 
 
+async def table_mix(tx: Tx, table: str) -> int | None:
+    """The key of the permutations `table`'s unique values come from (see `permute.py`),
+    as its earliest run that has one was given: every run of a table must use the same
+    one, or two runs' people could meet."""
+    rows = await tx.fetch(f"SELECT settings FROM {RUNS} WHERE table_name = ? ORDER BY start_index", table)
+    for (text,) in rows:
+        mix = json.loads(text).get("mix")
+        if mix is not None:
+            return int(mix)
+    return None
+
+
 async def next_key(tx: Tx, table: str) -> int:
     """The highest generated key any run of `table` was given (0 if none)."""
     rows = await tx.fetch(

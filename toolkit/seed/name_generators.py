@@ -3,117 +3,22 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from toolkit.seed.generators import (
-    INDEX_DIGITS,
-    Ctx,
-    Gen,
-    compact_tokens,
-    fit,
-    pool,
-    sentence_pool,
-    tolist,
-    unique_suffixed,
-)
+from toolkit.seed.composed import words
+from toolkit.seed.generators import Ctx, Gen, fit, pool, tolist, unique_suffixed
+from toolkit.seed.people import email, full_name, username
 from toolkit.seed.type_generators import decimals_from_cents, text_by_type
-
-_ASCII: dict[str, str] = {}
-
-
-def _ascii(names: list[Any]) -> list[str]:
-    """`José` -> `jose`; '' when a name has no Latin letters (then a Faker handle is used)."""
-    cache = _ASCII
-    for name in set(names) - cache.keys():
-        plain = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
-        cache[name] = "".join(ch for ch in plain if "a" <= ch <= "z")
-    return [cache[n] for n in names]
-
-
-_SEPARATORS = (".", "", "_")
-
-
-def _person_handles(ctx: Ctx) -> list[str]:
-    """Handles built from the row's own names when it has them, else Faker's user names.
-
-    One row's email and username share its handle (ashley.white42@..., ashley.white42), as
-    people's do; made once per chunk, from a stream of its own.
-    """
-    made: list[str] | None = ctx.row.get("_handles")
-    if made is not None:
-        return made
-    rng = ctx.shared("_handles") if ctx.shared is not None else ctx.rng
-    handles = ctx.pools.handles()
-    fallback = handles[rng.integers(0, len(handles), ctx.n)].tolist()
-    first = ctx.row.get("first_name") or ctx.row.get("_first")
-    last = ctx.row.get("last_name") or ctx.row.get("_last")
-    if first is None or last is None:
-        made = fallback
-    else:
-        seps = [_SEPARATORS[i] for i in rng.integers(0, len(_SEPARATORS), ctx.n).tolist()]
-        made = [
-            f"{a}{sep}{b}" if a and b else fb
-            for a, b, sep, fb in zip(_ascii(first), _ascii(last), seps, fallback)
-        ]
-    if ctx.shared is not None:
-        ctx.row["_handles"] = made
-    return made
-
-
-def email(ctx: Ctx) -> list[Any]:
-    domains = ctx.pools.get("free_email_domain")
-    h = _person_handles(ctx)
-    d = domains[ctx.rng.integers(0, len(domains), ctx.n)].tolist()
-    limit = ctx.column.max_length
-    if ctx.column.unique:
-        if limit is not None and limit < INDEX_DIGITS + 1 + max(len(x) for x in d):
-            return [f"{t}@{b}"[:limit] if len(t) + 1 < limit else t for t, b in zip(compact_tokens(ctx), d)]
-        made = [f"{a}{i}@{b}" for a, i, b in zip(h, ctx.index.tolist(), d)]
-        if limit is None or max(map(len, made), default=0) <= limit:
-            return made
-        # Trim the handle, never the index or the domain.
-        return [
-            f"{a[: limit - len(f'{i}@{b}')]}{i}@{b}"
-            for a, i, b in zip(h, ctx.index.tolist(), d)
-        ]
-    emails = [f"{a}@{b}" for a, b in zip(h, d)]
-    if limit is None:
-        return emails
-    return [e if len(e) <= limit else f"{a[: max(limit - len(b) - 1, 1)]}@{b}"[:limit] for e, a, b in zip(emails, h, d)]
-
-
-def username(ctx: Ctx) -> list[Any]:
-    h = _person_handles(ctx)
-    if ctx.column.unique:
-        return unique_suffixed(h, ctx)
-    return fit(h, ctx.column.max_length)
-
-
-def full_name(ctx: Ctx) -> list[Any]:
-    first = ctx.row.get("first_name") or ctx.pools.sample("first_name", ctx.rng, ctx.n)
-    last = ctx.row.get("last_name") or ctx.pools.sample("last_name", ctx.rng, ctx.n)
-    # An email or username of the same row is made from these names.
-    ctx.row.setdefault("_first", first)
-    ctx.row.setdefault("_last", last)
-    if ctx.pools.locale.split("_")[0] in ("ko", "ja", "zh"):
-        names = [f"{b}{a}" for a, b in zip(first, last)]
-    else:
-        names = [f"{a} {b}" for a, b in zip(first, last)]
-    if ctx.column.unique:
-        return unique_suffixed(names, ctx, "{p} {i}")
-    return fit(names, ctx.column.max_length)
-
 
 _PEOPLE = ("user", "customer", "person", "people", "author", "member", "employee", "contact",
            "profile", "account", "student", "patient", "client", "owner", "staff", "player",
            "teacher", "instructor", "attendee", "guest", "speaker", "doctor", "driver", "artist",
            "writer", "reader", "buyer", "seller", "host", "agent", "manager", "worker",
            "volunteer", "candidate", "applicant", "subscriber", "organizer", "organiser",
-           "participant", "visitor", "tenant", "passenger", "coach", "parent", "child")
+           "participant", "visitor", "tenant", "passenger", "coach", "parent", "child", "children")
 _ORGANISATIONS = ("company", "organization", "organisation", "supplier", "vendor", "brand",
                   "team", "store", "shop", "merchant", "publisher", "manufacturer", "clinic",
                   "hospital", "agency", "firm", "bank", "carrier", "distributor", "partner")
@@ -121,27 +26,36 @@ _ORGANISATIONS = ("company", "organization", "organisation", "supplier", "vendor
 _ANIMALS = ("pet", "animal", "dog", "cat", "horse", "puppy", "kitten")
 
 
-def _model_words(model: str) -> set[str]:
-    """The singular words of a model or table name: PetOwner, pet_owners -> {pet, owner}."""
+def _model_words(model: str) -> list[str]:
+    """The singular words of a model or table name: PetOwner, pet_owners -> [pet, owner]."""
     words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[a-z]+", model)
-    return {w.lower().removesuffix("s") for w in words}
+    return [w.lower().removesuffix("s") for w in words]
+
+
+def _head(model: str) -> str:
+    """What a model is, by its last word: a PetOwner is an owner, UserProps are props, a
+    Workshop is a workshop (not a shop), a Confirmation is no firm."""
+    words = _model_words(model)
+    return words[-1] if words else ""
 
 
 def name(ctx: Ctx) -> list[Any]:
     """A person's name on a person-like model, a company's on a company-like one, else words."""
-    model = ctx.model.lower()
-    if any(p in model for p in _PEOPLE) or not model:
+    head = _head(ctx.model)
+    if head in _PEOPLE or not ctx.model:
         return full_name(ctx)
-    if any(o in model for o in _ORGANISATIONS):
+    if head in _ORGANISATIONS:
         return pool("company")(ctx)
-    if _model_words(ctx.model) & set(_ANIMALS):
+    if head in _ANIMALS:
         return pool("first_name")(ctx)
-    if "country" in model:
+    if head == "country":
         return distinct_country_names(ctx) if ctx.column.unique else pool("country")(ctx)
-    if any(c in model for c in ("city", "town")):
+    if head in ("city", "town"):
         return pool("city")(ctx)
-    words = sentence_pool("_words2", 2)(ctx)
-    return [w.title() if isinstance(w, str) else w for w in words]
+    return [w.title() if isinstance(w, str) else w for w in _TWO_WORDS(ctx)]
+
+
+_TWO_WORDS = words(1, 3)
 
 
 # --- countries ------------------------------------------------------------------------------
@@ -157,7 +71,7 @@ def country_code(ctx: Ctx) -> list[Any]:
 
 def code(ctx: Ctx) -> list[Any]:
     """A `code` column: ISO country codes on a countries model, else text by its type."""
-    if "country" in ctx.model.lower() and ctx.column.max_length == 2:
+    if _head(ctx.model) == "country" and ctx.column.max_length == 2:
         return distinct_country_codes(ctx) if ctx.column.unique else country_code(ctx)
     return text_by_type(ctx)
 

@@ -30,6 +30,7 @@ class Pools:
         self.size = size
         self.faker = Faker(locale)
         self._pools: dict[str, np.ndarray] = {}
+        self._made: dict[str, Any] = {}
 
     @staticmethod
     def check_locale(locale: str) -> None:
@@ -58,6 +59,12 @@ class Pools:
                 make = provider
             pool = self._pools[key] = self._build(key, make)
         return pool
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """Any value made from this locale's Faker once (a table of names, a word list)."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
     def handles(self) -> np.ndarray:
         """ASCII user handles with no digits, so `handle + str(index)` stays unique."""

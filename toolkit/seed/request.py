@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ class SeedRequest:
     # "after": an empty table is loaded without its indexes, built after the rows (one
     # transaction); "live": batches into the indexed table; "auto": "after" for large runs.
     indexes: str = "auto"
+    now: dt.datetime | None = None  # the anchor of times (--now); None: the run's day
 
 
 def validate(request: SeedRequest) -> None:

@@ -8,6 +8,7 @@ leaves the other columns' values unchanged.
 
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from toolkit.errors import ToolkitError
+from toolkit.seed.anchor import LEGACY_ANCHOR
 from toolkit.seed.generators import Ctx, Gen
-from toolkit.seed.name_generators import DERIVED, full_name, name
+from toolkit.seed.name_generators import DERIVED, name
+from toolkit.seed.people import full_name
 from toolkit.seed.pools import Pools
 from toolkit.seed.stamps import Stamps, joined
 from toolkit.seed.table import Column, Table
@@ -51,13 +54,18 @@ def _crc(text: str) -> int:
 class RowMaker:
     """Makes the rows of one table, chunk by chunk, for a given seed."""
 
-    def __init__(self, table: Table, plans: Sequence[ColumnPlan], pools: Pools, seed: int) -> None:
+    def __init__(
+        self, table: Table, plans: Sequence[ColumnPlan], pools: Pools, seed: int,
+        anchor: dt.datetime = LEGACY_ANCHOR, mix: int | None = None,
+    ) -> None:
         self.table = table
+        self.anchor = anchor
         self.plans = list(plans)
         self.pools = pools
         self.seed = seed
         self.columns = [p.column.name for p in self.plans]
         self._table_key = _crc(table.name)
+        self._key = mix_of(seed, table.name) if mix is None else mix
         self._order = sorted(range(len(self.plans)), key=lambda i: _rank(self.plans[i].gen))
         self._identity: dict[str, bool] = {}
         # Batches rarely align with chunks; keep the last chunk for the next batch's start.
@@ -73,7 +81,7 @@ class RowMaker:
 
         values = plan.gen(
             Ctx(rng=rng, index=index, pools=self.pools, column=col, row=row, model=self.table.model,
-                shared=shared)
+                shared=shared, key=self._key, anchor=self.anchor)
         )
         if (col.minimum is not None or col.maximum is not None) and not col.unique:
             values = within_bounds(values, col)
@@ -146,6 +154,11 @@ class RowMaker:
     def rows(self, start: int, stop: int) -> list[tuple[Any, ...]]:
         """Rows with global indices `start`..`stop`-1."""
         return list(zip(*self.columns_of(start, stop)))
+
+
+def mix_of(seed: int, table: str) -> int:
+    """A table's permutation key (see `Ctx.key`) for a table whose runs have none yet."""
+    return int(np.random.default_rng([seed, _crc(table)]).integers(1, 2**62))
 
 
 def within_bounds(values: list[Any], col: Column) -> list[Any]:

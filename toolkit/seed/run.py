@@ -259,7 +259,9 @@ class _Loading:
         plans = await plan_table(
             table, definition, pools, keys, run, todo, run.settings.get("deferred", ())
         )
-        maker = RowMaker(table, plans, pools, run.seed, anchor.of_run(run.settings))
+        maker = RowMaker(
+            table, plans, pools, run.seed, anchor.of_run(run.settings), run.settings.get("mix")
+        )
         total = run.count if shards == 1 else sum(
             hi - lo for lo, hi in owned_ranges(run.start, run.stop, shard, shards)
         )

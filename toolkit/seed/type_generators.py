@@ -9,27 +9,32 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.seed.generators import Ctx, Gen, fit, paragraph, pool, sentence_pool, tolist
+from toolkit.seed.composed import paragraph, words
+from toolkit.seed.generators import Ctx, Gen, fit, pool, tolist
 from toolkit.seed.stamps import Stamps, micros_of
 from toolkit.seed.table import NO_DEFAULT, Column
 
-# Dates are spread back from a fixed day, not from today: a seed must give the same rows
-# tomorrow as it does today.
-ANCHOR = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
 _INT_RANGE = {"smallint": 32_000, "int": 1_000_000, "bigint": 1_000_000_000}
+
+
+def skewed(ctx: Ctx) -> np.ndarray:
+    """Counts as real tables hold them (views, karma, minutes): most small, a few large.
+    Log-normal: median 30, one row in a hundred past 1,000."""
+    made: np.ndarray = ctx.rng.lognormal(3.4, 1.5, ctx.n)
+    return made
 
 
 def integer(ctx: Ctx) -> list[Any]:
     if ctx.column.unique:
         return tolist(ctx.index + 1)
-    return tolist(ctx.rng.integers(0, _INT_RANGE.get(ctx.column.kind, 1000), ctx.n))
+    top = _INT_RANGE.get(ctx.column.kind, 1000)
+    return tolist(np.minimum(np.floor(skewed(ctx)), top).astype(np.int64))
 
 
 def floating(ctx: Ctx) -> list[Any]:
     if ctx.column.unique:
         return tolist(ctx.index + ctx.rng.random(ctx.n))
-    return tolist(np.round(ctx.rng.uniform(0, 1000, ctx.n), 4))
+    return tolist(np.round(np.minimum(skewed(ctx), 1e6), 2))
 
 
 def decimals_from_cents(cents: np.ndarray, column: Column) -> list[Any]:
@@ -52,7 +57,8 @@ def decimal(ctx: Ctx) -> list[Any]:
     if ctx.column.unique:
         return [Decimal(int(i)).scaleb(0) for i in ctx.index.tolist()]
     top = min(10**whole_digits, 10**6)
-    units = ctx.rng.integers(0, top * 10**places, ctx.n).tolist()
+    # Skewed like counts, wrapped (not clamped) into what the column holds.
+    units = (np.floor(skewed(ctx) * 10**places).astype(np.int64) % (top * 10**places)).tolist()
     return [Decimal(u).scaleb(-places) for u in units]
 
 
@@ -65,20 +71,18 @@ def boolean(ctx: Ctx) -> list[Any]:
     return tolist(ctx.rng.random(ctx.n) < 0.5)
 
 
-_DATE_POOL = np.array([ANCHOR.date() - dt.timedelta(days=d) for d in range(365 * 80)], dtype=object)
-
-
 def date(ctx: Ctx) -> list[Any]:
     name = ctx.column.attr.lower()
     if "birth" in name or name in ("dob", "birthday"):
         days = ctx.rng.integers(365 * 18, 365 * 80, ctx.n)
     else:
         days = ctx.rng.integers(0, 365 * 5, ctx.n)
-    return _DATE_POOL[days].tolist()  # type: ignore[no-any-return]
+    made = np.datetime64(ctx.anchor.date(), "D") - days.astype("timedelta64[D]")
+    return made.astype(object).tolist()  # type: ignore[no-any-return]
 
 
 def datetime_(ctx: Ctx) -> list[Any]:
-    base = int(ANCHOR.timestamp())
+    base = int(ctx.anchor.timestamp())
     name = ctx.column.attr.lower()
     if ctx.column.unique:
         # A minute apart per row index (61 s: no round clock times; a million rows span two
@@ -101,12 +105,12 @@ def later_than(attr: str) -> Gen:
             return datetime_(ctx)
         if isinstance(starts, Stamps):
             shares = ctx.rng.random(ctx.n)
-            gap = (micros_of(ANCHOR) - starts.micros) * shares
+            gap = (micros_of(ctx.anchor) - starts.micros) * shares
             return Stamps(starts.micros + np.rint(gap).astype(np.int64))
         shares = ctx.rng.random(ctx.n).tolist()
-        naive = ANCHOR.replace(tzinfo=None)
+        naive = ctx.anchor.replace(tzinfo=None)
         return [
-            s + ((ANCHOR if s.tzinfo else naive) - s) * f if isinstance(s, dt.datetime) else s
+            s + ((ctx.anchor if s.tzinfo else naive) - s) * f if isinstance(s, dt.datetime) else s
             for s, f in zip(starts, shares)
         ]
 
@@ -163,12 +167,22 @@ def ranged(low: int, high: int) -> Gen:
     """An integer in [low, high]: ratings, quantities, ages."""
 
     def gen(ctx: Ctx) -> list[Any]:
-        values = ctx.rng.integers(low, high + 1, ctx.n)
-        if ctx.column.kind in ("float", "decimal"):
-            return [Decimal(int(v)) if ctx.column.kind == "decimal" else float(v) for v in values.tolist()]
-        return values.tolist()  # type: ignore[no-any-return]
+        return ranged_values(ctx, ctx.rng.integers(low, high + 1, ctx.n))
 
     return gen
+
+
+def year(ctx: Ctx) -> list[Any]:
+    """A year up to the anchor's: the last few decades, recent ones more often."""
+    top = ctx.anchor.year
+    back = np.minimum(np.floor(ctx.rng.exponential(8.0, ctx.n)), 60).astype(np.int64)
+    return ranged_values(ctx, top - back)
+
+
+def ranged_values(ctx: Ctx, values: np.ndarray) -> list[Any]:
+    if ctx.column.kind in ("float", "decimal"):
+        return [Decimal(int(v)) if ctx.column.kind == "decimal" else float(v) for v in values.tolist()]
+    return values.tolist()  # type: ignore[no-any-return]
 
 
 def text_by_type(ctx: Ctx) -> list[Any]:
@@ -177,4 +191,8 @@ def text_by_type(ctx: Ctx) -> list[Any]:
     limit = ctx.column.max_length or 255
     if limit <= 8 and not ctx.column.unique:
         return fit(ctx.pools.sample("word", ctx.rng, ctx.n), limit)
-    return (sentence_pool("_words3", 3) if limit >= 24 else pool("word"))(ctx)
+    return (_SHORT_TEXT if limit >= 24 else _WORD)(ctx)
+
+
+_SHORT_TEXT = words(2, 5)
+_WORD = pool("word")
