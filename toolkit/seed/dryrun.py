@@ -32,18 +32,29 @@ PREDICTED_KEYS = 20_000
 class PredictedKeys(relations.KeySource):
     """Keys as they will be once the plan's earlier tables are loaded: for dry runs."""
 
-    def __init__(self, conn: Connection, backend: Backend) -> None:
+    def __init__(self, conn: Connection, backend: Backend, emptied: set[str]) -> None:
         super().__init__(conn, backend)
         # table -> column -> values the plan will load (a key may be any unique column: to_field)
         self.new: dict[str, dict[str, list[Any]]] = {}
+        self.emptied = emptied  # tables --truncate empties first: their rows are no keys
 
     async def keys(self, table: str, column: str) -> np.ndarray:
-        existing = await super().keys(table, column)
-        return relations.key_array([*existing.tolist(), *self.new.get(table, {}).get(column, [])])
+        existing = [] if table in self.emptied else (await super().keys(table, column)).tolist()
+        return relations.key_array([*existing, *self.new.get(table, {}).get(column, [])])
 
     async def free(self, parent: str, parent_key: str, child: str, column: str) -> np.ndarray:
-        existing = await super().free(parent, parent_key, child, column)
-        return relations.key_array([*existing.tolist(), *self.new.get(parent, {}).get(parent_key, [])])
+        existing = [] if parent in self.emptied else (await super().free(parent, parent_key, child, column)).tolist()
+        return relations.key_array([*existing, *self.new.get(parent, {}).get(parent_key, [])])
+
+
+def emptied_by_truncate(plan: Sequence[PlannedTable]) -> set[str]:
+    """The tables `seed --truncate` empties: the requested ones and their link tables (the
+    plan's others are only seeded because a requested table points at them)."""
+    asked = {p.model for p in plan if not p.auto and p.table.link_of is None}
+    return {
+        p.table.name for p in plan
+        if (not p.auto and p.table.link_of is None) or (p.table.link_of and p.table.link_of.split(".", 1)[0] in asked)
+    }
 
 
 def _is_key(table: Table, column: str) -> bool:
@@ -72,17 +83,23 @@ async def dry_run(
     report: SeedReport,
 ) -> None:
     """Put sample rows of every planned table in `report.samples`."""
-    keys = PredictedKeys(conn, backend)
+    emptied = emptied_by_truncate(plan) if request.truncate else set()
+    keys = PredictedKeys(conn, backend, emptied)
     has_ledger = await conn.table_exists(ledger.RUNS)
     pools = Pools(request.locale)
     for p in plan:
         t = p.table
-        start = await ledger.next_index(conn, t.name) if has_ledger else 0  # type: ignore[arg-type]
         highest = await max_id(conn, backend, t)
-        run = ledger.Run(
-            run_id="dry-run", table=t.name, seed=seed_value, start=start, count=p.count,
-            shards=1, id_offset=max(0, highest - start), settings={},
-        )
+        if t.name in emptied:  # emptied, its keys restart and the ledger forgets it
+            run = ledger.Run("dry-run", t.name, seed_value, 0, p.count, 1, 0, {})
+        elif has_ledger:  # where the real run would start: past every run's keys, too
+            run = await ledger.new_run(
+                conn, table=t.name, seed=seed_value, count=p.count, shards=1,  # type: ignore[arg-type]
+                settings={}, run_id="dry-run", max_id=highest,
+            )
+        else:
+            run = ledger.Run("dry-run", t.name, seed_value, 0, p.count, 1, highest, {})
+        start = run.start
         definition = definitions.get(p.model)
         check_capacity(p, run, set(definition.fields) if definition else set())
         plans = await plan_table(
