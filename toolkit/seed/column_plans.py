@@ -115,4 +115,4 @@ async def _reference_plan(
                 f"empty; seed it first (toolkit seed --model ...)"
             )
         return ColumnPlan(col, relations.nulls, convert=False)
-    return ColumnPlan(col, relations.sampled(parents))
+    return ColumnPlan(col, relations.sampled(parents, seed, table.name, col.name))

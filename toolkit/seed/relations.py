@@ -5,7 +5,8 @@ order is the same on every backend, and kept as one array: 8 bytes a key for int
 a Python object each otherwise. That is fine up to a few million parents (tens of MB);
 beyond that, a keyed sample would have to replace the full list.
 
-- Plain foreign keys sample the parent keys uniformly.
+- Plain foreign keys sample the parent keys with a skew real data has: a quarter of the
+  parents get no child, the others a log-normal share (a few with many, most with some).
 - One-to-one (and unique) foreign keys take the parents no row uses yet, each once, in a
   fixed shuffled order, by the row's rank in the run.
 - Two foreign keys unique together (a link table) take pairs: a pair number q maps to one
@@ -94,11 +95,22 @@ class Ranker:
         return np.clip(rank, 0, max(self.total - 1, 0))
 
 
-def sampled(keys: np.ndarray) -> Gen:
-    """Any parent, uniformly."""
+CHILDLESS = 0.25  # share of parents a plain foreign key leaves without children
+
+
+def sampled(keys: np.ndarray, seed: int = 0, table: str = "", column: str = "") -> Gen:
+    """Any parent, with a skew: each parent's share of the children is drawn once per
+    (seed, table, column), so a row's parent depends only on the row's own stream."""
+    rng = _stream(seed, "children", table, column)
+    weights = rng.lognormal(0.0, 1.0, len(keys)) * (rng.random(len(keys)) >= CHILDLESS)
+    if not weights.any():
+        weights[:] = 1.0
+    cdf = np.cumsum(weights)
+    cdf /= cdf[-1]
 
     def gen(ctx: Ctx) -> list[Any]:
-        return keys[ctx.rng.integers(0, len(keys), ctx.n)].tolist()  # type: ignore[no-any-return]
+        picks = np.minimum(np.searchsorted(cdf, ctx.rng.random(ctx.n), side="right"), len(keys) - 1)
+        return keys[picks].tolist()  # type: ignore[no-any-return]
 
     return gen
 
