@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from toolkit.errors import NotMigrated, ToolkitError, UsageError
-from toolkit.seed import relations
+from toolkit.seed import per_parent, relations
 from toolkit.seed.definitions import SeedDefinition, to_generator
 from toolkit.seed.generators import Ctx, Gen
 from toolkit.seed.inference import default_plans
@@ -63,6 +63,7 @@ async def plan_table(
         plans.append(ColumnPlan(pk, _serial_ids(run.id_offset), convert=False))
     rank = relations.Ranker(todo)
     pairs = await _pair_generators(table, given, keys, rank, run.seed)
+    rule = per_parent.parse(table.model, definition.per_parent) if definition else None
     for plan in default_plans(table, given):
         col = plan.column
         if col.references is None or col.attr in given or col.name in given:
@@ -72,6 +73,11 @@ async def plan_table(
             plans.append(ColumnPlan(col, gen, convert=False))
         elif col.name in pairs:
             plans.append(ColumnPlan(col, pairs[col.name]))
+        elif rule is not None and rule.column in (col.attr, col.name) and not (col.one_to_one or col.unique):
+            assert col.references is not None
+            parents = await keys.keys(*col.references)
+            per = per_parent.counts(run.seed, table.name, col.name, len(parents), rule)
+            plans.append(ColumnPlan(col, per_parent.children(parents, per, run.start)))
         else:
             plans.append(await _reference_plan(table, col, keys, rank, run.seed))
     return plans

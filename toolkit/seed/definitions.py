@@ -37,6 +37,9 @@ class SeedDefinition:
 
     model: str
     fields: Mapping[str, Any] = field(default_factory=dict)
+    # Children per parent row, by foreign key: {"author": (0, 5)} or {"post": 3}. The
+    # model's row count then follows from the parent's rows (see `per_parent.py`).
+    per_parent: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ few facts about the database (row counts, free one-to-one parents).
   are free.
 - Link tables (many-to-many through tables) follow their owning model: `LINKS_PER_ROW`
   links per owning row, capped by the pairs that exist.
+- A model with `per_parent` in seeds/ gets the sum of its parent rows' children.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from toolkit.errors import UsageError
+from toolkit.errors import ConfigError, UsageError
+from toolkit.seed.per_parent import PerParent
+from toolkit.seed.per_parent import counts as children_counts
 from toolkit.seed.table import Column, Table
 
 LINKS_PER_ROW = 2
@@ -87,6 +90,8 @@ def make_plan(
     tables: Mapping[str, Table],
     requested: Mapping[str, int],
     facts: Facts,
+    per_parent: Mapping[str, PerParent] | None = None,
+    seed: int = 0,
 ) -> list[PlannedTable]:
     """The tables to load, in order, with their counts. `tables` is in declaration order."""
     by_table = {t.name: name for name, t in tables.items()}
@@ -99,6 +104,9 @@ def make_plan(
         if not (linked or parented):
             break
     _cap_pairs(tables, by_table, facts, counts, reasons)
+    for model, rule in (per_parent or {}).items():
+        if model in counts:
+            _count_per_parent(tables, by_table, facts, counts, reasons, model, rule, seed)
     order, deferred = _order(tables, counts, by_table)
     return [
         PlannedTable(
@@ -111,6 +119,37 @@ def make_plan(
         )
         for m in order
     ]
+
+
+def _count_per_parent(
+    tables: Mapping[str, Table],
+    by_table: Mapping[str, str],
+    facts: Facts,
+    counts: dict[str, int],
+    reasons: dict[str, list[str]],
+    model: str,
+    rule: PerParent,
+    seed: int,
+) -> None:
+    """`model`'s count from its parent's rows: the sum of every parent's children."""
+    table = tables[model]
+    col = next((c for c in table.columns if rule.column in (c.attr, c.name)), None)
+    parent = _parent_of(col, by_table) if col is not None and col.references is not None else None
+    if col is None or parent is None:
+        fks = ", ".join(c.attr for c in table.columns if c.references is not None) or "none"
+        raise ConfigError(
+            f"seeds/ {model}: per_parent names {rule.column!r}, which is not a foreign key of "
+            f"{model} (its foreign keys: {fks})"
+        )
+    parents = _rows(tables, facts, parent) + counts.get(parent, 0)
+    if parents == 0:
+        raise UsageError(f"{model}: {rule.describe(parent)} needs {parent} rows; seed {parent} first or with it")
+    total = int(children_counts(seed, table.name, col.name, parents, rule).sum())
+    if total == 0:
+        del counts[model]
+        return
+    counts[model] = total
+    reasons.setdefault(model, []).append(f"{rule.describe(parent)} ({parents} {parent} rows)")
 
 
 def _rows(tables: Mapping[str, Table], facts: Facts, model: str) -> int:

@@ -19,7 +19,7 @@ from toolkit.backends import backend_for
 from toolkit.backends.base import Backend, Connection
 from toolkit.errors import Interrupted, ToolkitError
 from toolkit.lock import seed_lock
-from toolkit.seed import anchor, bulk, ledger, relations
+from toolkit.seed import anchor, bulk, ledger, per_parent, relations
 from toolkit.seed.allocation import Job, allocate, resumable, unfilled
 from toolkit.seed.column_plans import plan_table
 from toolkit.seed.db_errors import explain_db_error, quiet_fallout, resume_command
@@ -200,7 +200,9 @@ async def _jobs(
         }
     if emptied:
         await refuse_hidden_truncation(conn, backend, tables, emptied)
-    plan = make_plan(tables, requested, await read_facts(conn, backend, tables, emptied))
+    rules = {m: r for m, d in definitions.items() if (r := per_parent.parse(m, d.per_parent)) is not None}
+    facts = await read_facts(conn, backend, tables, emptied)
+    plan = make_plan(tables, requested, facts, rules, seed_value)
     report.record_plan(plan, list(requested))
     if request.shard[1] > 1:
         refuse_shards(plan)
