@@ -3,7 +3,7 @@ parent rows exist (a table's reference to itself, a nullable edge that breaks a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from toolkit.backends.base import Backend, Connection
@@ -37,18 +37,36 @@ async def fill_runs(
 
 def _run_keys(
     table: Table, definition: SeedDefinition | None, run: ledger.Run, request: SeedRequest
-) -> list[Any]:
-    """The primary keys of the rows this run (this shard) loads, made again from the seed."""
+) -> Iterator[list[Any]]:
+    """The primary keys of the rows this run (this shard) loads, made again from the seed,
+    FILL_BATCH at a time: a run of any size is filled in bounded memory."""
     pk = table.primary_key
     assert pk is not None
     shard, shards = request.shard
-    ranges = list(ledger.owned_ranges(run.start, run.stop, shard, shards))
-    if pk.db_generated and pk.kind in ("int", "bigint", "smallint"):
-        return [i + run.id_offset + 1 for lo, hi in ranges for i in range(lo, hi)]
-    pools = Pools(run.settings.get("locale", request.locale))
-    plan = next(p for p in default_plans(table, overrides(table, definition, pools)) if p.column is pk)
-    maker = RowMaker(table, [plan], pools, run.seed)
-    return [row[0] for lo, hi in ranges for row in maker.rows(lo, hi)]
+    ranges = ledger.owned_ranges(run.start, run.stop, shard, shards)
+    maker = None
+    if not (pk.db_generated and pk.kind in ("int", "bigint", "smallint")):
+        pools = Pools(run.settings.get("locale", request.locale))
+        plan = next(p for p in default_plans(table, overrides(table, definition, pools)) if p.column is pk)
+        maker = RowMaker(table, [plan], pools, run.seed)
+
+    def make(lo: int, hi: int) -> Iterable[Any]:
+        if maker is None:
+            return range(lo + run.id_offset + 1, hi + run.id_offset + 1)
+        return (row[0] for row in maker.rows(lo, hi))
+
+    chunk: list[Any] = []
+    for lo, hi in ranges:
+        cur = lo
+        while cur < hi:
+            upto = min(hi, cur + FILL_BATCH - len(chunk))
+            chunk.extend(make(cur, upto))
+            cur = upto
+            if len(chunk) == FILL_BATCH:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
 
 
 async def _fill(
@@ -66,17 +84,29 @@ async def _fill(
     if not deferred or pk is None:
         return
     given = overrides(table, definition, Pools(request.locale)) if definition else {}
-    run_keys = _run_keys(table, definition, run, request)
     for name in deferred:
         col = table.column(name)
         if col.attr in given or col.name in given:
             continue  # the seeds/ override's values were loaded: keep them
         assert col.references is not None
-        pairs = await _values(conn, backend, keys, table, col, run_keys, run.seed)
-        await _update(conn, backend, table, col, pairs)
+        chunks = _run_keys(table, definition, run, request)
+        if col.one_to_one or col.unique:
+            # Each free parent once over the whole run: `fill_unique` needs all its keys.
+            run_keys = [k for chunk in chunks for k in chunk]
+            pairs = await _unique_values(conn, backend, keys, table, col, run_keys, run.seed)
+            await _update(conn, backend, table, col, pairs)
+            continue
+        parents = await keys.keys(*col.references)
+        self_reference = col.references[0] == table.name
+        for i, chunk in enumerate(chunks):
+            # A stream of its own per chunk (the first keeps the table's), else every
+            # chunk would repeat the first one's choices.
+            stream = table.name if i == 0 else f"{table.name}#{i}"
+            pairs = relations.fill_values(chunk, parents, col, self_reference, run.seed, stream)
+            await _update(conn, backend, table, col, pairs)
 
 
-async def _values(
+async def _unique_values(
     conn: Connection,
     backend: Backend,
     keys: relations.KeySource,
@@ -85,12 +115,9 @@ async def _values(
     run_keys: list[Any],
     seed: int,
 ) -> list[tuple[Any, Any]]:
-    """(value, key) of every row of the run: unique parents for a one-to-one column."""
+    """(value, key) of every row of the run for a one-to-one column: unique parents."""
     assert col.references is not None
     self_reference = col.references[0] == table.name
-    if not (col.one_to_one or col.unique):
-        parents = await keys.keys(*col.references)
-        return relations.fill_values(run_keys, parents, col, self_reference, seed, table.name)
     if not col.nullable:
         return []  # each row points at itself, which is unique already
     # The run's own rows let go of their parents first (a fill that stopped half-way).
