@@ -22,16 +22,18 @@ AERICH_MODELS = "aerich.models"
 def tortoise_config(settings: Settings, url: str | None = None) -> dict[str, Any]:
     """The Tortoise config for the project's app, with Aerich's own table added to it."""
     db_url = url if url is not None else backend_for(settings.database_url).tortoise_url()
-    models = list(settings.models)
-    if AERICH_MODELS not in models:
-        models.append(AERICH_MODELS)
     # Tortoise caches each model's INSERT by connection name, not by dialect: a name per
     # dialect keeps one process (a test run, the pytest plugin) able to use both.
     alias = f"toolkit_{dialect_of(db_url)}"
-    return {
-        "connections": {alias: db_url},
-        "apps": {settings.app: {"models": models, "default_connection": alias}},
-    }
+    # Every app of the project, so a foreign key into another one resolves; Aerich's table
+    # in the app this command works on (its rows name that app).
+    apps: dict[str, Any] = {}
+    for name, models in settings.tortoise_apps.items():
+        listed = list(models)
+        if name == settings.app and AERICH_MODELS not in listed:
+            listed.append(AERICH_MODELS)
+        apps[name] = {"models": listed, "default_connection": alias}
+    return {"connections": {alias: db_url}, "apps": apps}
 
 
 def explain_config_error(exc: Exception, settings: Settings) -> ConfigError:

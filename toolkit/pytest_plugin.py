@@ -243,7 +243,8 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
         try:
             environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
             settings = resolve(config=config_path, database_url=url, environ=environ)
-            asyncio.run(migrate(settings))  # by the project's engine, as `toolkit migrate`
+            for app in settings.apps or [settings.app]:  # as `toolkit --app APP migrate` each
+                asyncio.run(migrate(resolve(config=config_path, database_url=url, environ=environ, app=app)))
             engine = asyncio.run(engine_name(settings))
             from toolkit.seed.fixtures import fixture_files, load_fixtures
 

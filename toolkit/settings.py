@@ -52,6 +52,9 @@ class Settings:
     lock_retries: int = 0
     # `makemigrations` writes PostgreSQL's lock-safe forms ([toolkit] safe_migrations).
     safe_migrations: bool = False
+    # Every Tortoise app of a project that has several ([toolkit.apps]): name -> model
+    # modules, `app` among them. Empty for one app (`models` under `app`).
+    apps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"Settings(env={self.env!r}, database_url={self.masked_url!r}, project_root={self.project_root!r})"
@@ -63,6 +66,11 @@ class Settings:
     @property
     def masked_url(self) -> str:
         return mask_url(self.database_url)
+
+    @property
+    def tortoise_apps(self) -> dict[str, tuple[str, ...]]:
+        """Every app Tortoise must know (a foreign key may point into another one)."""
+        return dict(self.apps) or {self.app: self.models}
 
     @property
     def app_migrations_dir(self) -> Path:
@@ -80,7 +88,9 @@ class Settings:
 # malformed URL reaches a driver (whose own error would echo parts of it). `scrub` is
 # the last line of defence for text toolkit did not write itself.
 
-_TOOLKIT_KEYS = ("models", "app", "migrations", "seeds", "default_env", "engine", "lock_retries", "safe_migrations")
+_TOOLKIT_KEYS = (
+    "models", "app", "apps", "migrations", "seeds", "default_env", "engine", "lock_retries", "safe_migrations",
+)
 _ENV_KEYS = ("database_url", "protected")
 
 
@@ -237,6 +247,33 @@ def _models_of(section: Mapping[str, Any], config_path: Path) -> list[str]:
     return [models] if isinstance(models, str) else list(models)
 
 
+def _modules(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(m) for m in value]
+
+
+def _apps(
+    app: str | None, environ: Mapping[str, str], section: Mapping[str, Any], config_path: Path
+) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """The app this command works on (`--app` > TOOLKIT_APP > [toolkit] app > the first of
+    [toolkit.apps], as Aerich's `--app`), and every app of [toolkit.apps] ({} without it)."""
+    table = section.get("apps") or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f'{config_path}: [toolkit.apps] must be a table: app = ["module", ...]')
+    apps = {
+        str(name): tuple(_modules(v.get("models", []) if isinstance(v, dict) else v)) for name, v in table.items()
+    }
+    chosen, where = (app, "--app") if app else (environ.get("TOOLKIT_APP"), "TOOLKIT_APP")
+    if not chosen:
+        chosen, where = section.get("app") or next(iter(apps), "models"), "[toolkit] app"
+    known = list(apps) or [str(section.get("app", "models"))]
+    if str(chosen) not in known:
+        raise ConfigError(
+            f"unknown app {chosen!r} (from {where}); apps in {config_path}: {', '.join(known)}"
+            + ("" if apps else '; list several under [toolkit.apps] (blog = ["blog.models"])')
+        )
+    return str(chosen), apps
+
+
 def _config_path(config: str | os.PathLike[str] | None, environ: Mapping[str, str], cwd: Path) -> tuple[Path, str]:
     if config is not None:
         path, source = Path(config), "flag"
@@ -316,6 +353,7 @@ def resolve(
     config: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    app: str | None = None,
 ) -> Settings:
     """Build the `Settings` for one command from flags, environment variables and the file."""
     environ = os.environ if environ is None else environ
@@ -330,7 +368,8 @@ def resolve(
         raise ConfigError(f"{config_path}: [toolkit] and [env.NAME] must be tables")
     env_name, env_source, env_section = _environment(env, environ, section, envs, config_path)
     url, url_source = _database_url(database_url, environ, env_name, env_section, config_path, cwd, root)
-    models = _models_of(section, config_path)
+    app_name, apps = _apps(app, environ, section, config_path)
+    models = list(apps[app_name]) if apps else _models_of(section, config_path)
     engine = _engine(section, config_path)
     migrations_dir, package = _migrations_location(str(section.get("migrations", "migrations")), engine, root)
     # Model modules are named relative to the project root, as in any Python project.
@@ -342,7 +381,7 @@ def resolve(
         env=env_name,
         database_url=url,
         models=tuple(str(m) for m in models),
-        app=str(section.get("app", "models")),
+        app=app_name,
         migrations_dir=migrations_dir,
         seeds_dir=(root / str(section.get("seeds", "seeds"))).resolve(),
         protected=_flag(env_section.get("protected", False), f"[env.{env_name}] protected", config_path),
@@ -354,4 +393,5 @@ def resolve(
         migrations_package=package,
         lock_retries=_lock_retries(environ, section, config_path),
         safe_migrations=_flag(section.get("safe_migrations", False), "[toolkit] safe_migrations", config_path),
+        apps=apps,
     )

@@ -16,12 +16,13 @@ def cli(
     ctx: click.Context,
     env: str | None,
     database_url: str | None,
+    app: str | None,
     config: str | None,
     quiet: bool,
     wait: float | None,
 ) -> None:
     """Migrate and seed a Tortoise ORM database: `toolkit migrate`, then `toolkit seed --count N`."""
-    ctx.obj = {"env": env, "database_url": database_url, "config": config, "quiet": quiet, "wait": wait}
+    ctx.obj = {"env": env, "database_url": database_url, "app": app, "config": config, "quiet": quiet, "wait": wait}
 
 
 cli.params[:0] = global_options()

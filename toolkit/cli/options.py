@@ -14,6 +14,7 @@ def global_options(**extra: Any) -> list[click.Option]:
     return [
         click.Option(["--env", "env"], metavar="NAME", shell_complete=environments, help="Environment from the config file (else TOOLKIT_ENV, else default_env).", **extra),
         click.Option(["--database-url", "database_url"], metavar="URL", help="Database URL (else DATABASE_URL, else the environment's database_url).", **extra),
+        click.Option(["--app", "app"], metavar="NAME", help="Tortoise app to work on, of [toolkit.apps] (else TOOLKIT_APP, else [toolkit] app, else the first); its migrations are in migrations/NAME/.", **extra),
         click.Option(["--config", "config"], metavar="PATH", type=click.Path(dir_okay=False), help="Config file (else TOOLKIT_CONFIG, else config/toolkit.toml).", **extra),
         click.Option(["-q", "--quiet", "quiet"], is_flag=True, default=None if extra else False, help="Print only results and errors, no progress.", **extra),
         click.Option(

@@ -106,7 +106,9 @@ def resolve_settings(ctx: click.Context) -> Settings:
 
     obj = root_obj(ctx)
     try:
-        settings = resolve(env=obj.get("env"), database_url=obj.get("database_url"), config=obj.get("config"))
+        settings = resolve(
+            env=obj.get("env"), database_url=obj.get("database_url"), config=obj.get("config"), app=obj.get("app")
+        )
     except ToolkitError as exc:
         raise _failure(exc) from None
     obj["settings"] = settings  # for `--wait`, in `run_core`

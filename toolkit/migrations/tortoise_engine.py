@@ -130,6 +130,8 @@ class TortoiseSession(EngineSession):
         migration = self.plan.migrations[name]
         if direction == "downgrade":
             refuse_irreversible(self.step.settings, migration, name)
+        else:
+            await self._refuse_missing_dependencies(name, migration)
         try:
             state = await self.plan.before(name)
         except Exception as exc:
@@ -148,6 +150,22 @@ class TortoiseSession(EngineSession):
         finally:
             if checked:
                 await runner.foreign_keys(client, on=True)
+
+    async def _refuse_missing_dependencies(self, name: str, migration: Migration) -> None:
+        """A migration that depends on another app's (a foreign key into it) runs after it."""
+        settings, conn = self.step.settings, self.step.conn
+        for app, parent in migration.dependencies:
+            if app == settings.app or parent == "__first__":
+                continue
+            recorded = await conn.table_exists(TABLE) and await conn.fetch(
+                f"SELECT 1 FROM {TABLE} WHERE app = ? AND name = ?", app, parent
+            )
+            if not recorded:
+                raise ToolkitError(
+                    f"{files.display(settings, name)} depends on {parent} of the app {app!r}, which "
+                    f"{settings.env} has not applied: nothing was run; run `toolkit --app {app} "
+                    "migrate` first"
+                )
 
     async def _atomic(self, name: str, migration: Migration, state: State, direction: Direction) -> Outcome:
         from tortoise.transactions import in_transaction

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.errors import UsageError
 from toolkit.migrations.files import migration_files
-from toolkit.migrations.tortoise_plan import Plan, orm, package_of
+from toolkit.migrations.tortoise_plan import Plan, orm, other_apps, package_of
 from toolkit.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,15 +32,31 @@ async def _operations(settings: Settings) -> tuple[list[str], list[TortoiseOpera
 
     names = migration_files(settings, required=False)
     plan = Plan(settings, names, "toolkit_make", offline=True)
-    old = await plan.before(names[-1]) if names else plan.empty()
+    old = await plan.before(names[-1]) if names else await plan.start()
     if names:
         await plan.migrations[names[-1]].apply(old, dry_run=True, schema_editor=None)
     async with orm(settings, connect=False):
-        models = dict(Tortoise.apps.items()).get(settings.app, {})
         new = State(models={}, apps=StateApps())
-        for model in models.values():
-            new.models[(settings.app, model.__name__)] = ModelState.make_from_model(settings.app, model)
+        # Every app's models, so a foreign key into another one is one the differ can follow.
+        for app, models in dict(Tortoise.apps.items()).items():
+            if app in settings.tortoise_apps:
+                for model in models.values():
+                    new.models[(app, model.__name__)] = ModelState.make_from_model(app, model)
         return names, OperationGenerator(old, new).generate(app_labels=[settings.app])
+
+
+def _dependencies(settings: Settings, names: list[str], operations: list[TortoiseOperation]) -> list[tuple[str, str]]:
+    """The previous file of the app, and the last file of each other app its new
+    operations point into (`"accounts.User"`), as Tortoise's autodetector depends on them."""
+    found = [(settings.app, names[-1].removesuffix(".py"))] if names else []
+    fields = [f for op in operations for _, f in getattr(op, "fields", [])]
+    fields += [f for op in operations if (f := getattr(op, "field", None)) is not None]
+    targets = {str(getattr(f, "model_name", "")).partition(".")[0] for f in fields}
+    for other in other_apps(settings):
+        files = migration_files(other, required=False)
+        if files and other.app in targets:
+            found.append((other.app, files[-1].removesuffix(".py")))
+    return found
 
 
 async def tortoise_model_changes(settings: Settings) -> list[str]:
@@ -68,7 +84,7 @@ async def make_tortoise_migration(settings: Settings, name: str | None = None) -
         stem,
         app,
         operations,
-        dependencies=[(app, names[-1].removesuffix(".py"))] if names else None,
+        dependencies=_dependencies(settings, names, operations) or None,
         initial=True if not names else None,
         migrations_module=package_of(settings),
     )

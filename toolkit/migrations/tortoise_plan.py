@@ -72,6 +72,13 @@ async def orm(settings: Settings, *, connect: bool = True) -> AsyncIterator[str]
         yield next(iter(config["connections"]))
 
 
+def other_apps(settings: Settings) -> list[Settings]:
+    """The settings of each other app of [toolkit.apps] (its own migrations folder)."""
+    from dataclasses import replace
+
+    return [replace(settings, app=app, models=models) for app, models in settings.apps.items() if app != settings.app]
+
+
 def load_migration(settings: Settings, name: str) -> Migration:
     """The file's `Migration`, named as Tortoise names it (the file name without .py)."""
     from tortoise.migrations.migration import Migration
@@ -117,13 +124,44 @@ class Plan:
 
         # Offline, a handler of its own: the models' querysets are never built.
         connections: ConnectionHandler | None = ConnectionHandler() if self.offline else None
-        apps = StateApps(default_connections={self.settings.app: self.alias}, connections=connections)
+        apps = StateApps(
+            default_connections={app: self.alias for app in self.settings.tortoise_apps}, connections=connections
+        )
         return State(models={}, apps=apps)
+
+    async def start(self) -> State:
+        """The state this app's first migration starts from: the migrations of other apps
+        that its files depend on (`("accounts", "0002_...")`), and theirs, applied."""
+        state = self.empty()
+        await self._apply_dependencies(state, list(self.migrations.values()), set())
+        return state
+
+    async def _apply_dependencies(self, state: State, migrations: list[Migration], done: set[tuple[str, str]]) -> None:
+        from toolkit.migrations.files import migration_files, position_after
+
+        others = {o.app: o for o in other_apps(self.settings)}
+        for migration in migrations:
+            for app, parent in migration.dependencies:
+                if app == migration.app_label or (app, parent) in done or parent == "__first__":
+                    continue
+                if app not in others:
+                    raise MigrationFailed(
+                        f"migration {migration.name} of {migration.app_label} depends on {app}.{parent}, "
+                        f"and {app} is not an app of [toolkit.apps] in {self.settings.config_path}"
+                    )
+                files = migration_files(others[app], required=False)
+                upto = files[: position_after(parent, files, what=f"a migration of {app}", listed="files")]
+                for name in upto:
+                    if (app, name.removesuffix(".py")) not in done:
+                        needed = load_migration(others[app], name)
+                        await self._apply_dependencies(state, [needed], done)
+                        await needed.apply(state, dry_run=True, schema_editor=None)
+                        done.add((app, name.removesuffix(".py")))
 
     async def before(self, name: str) -> State:
         """A fresh copy of the models state just before `name` runs."""
         if not self._before:
-            state = self.empty()
+            state = await self.start()
             for each in self.names:
                 self._before[each] = state.clone()
                 await self.migrations[each].apply(state, dry_run=True, schema_editor=None)
@@ -132,20 +170,22 @@ class Plan:
     async def described_after_each(self) -> list[dict[str, Any]]:
         """The models state after each migration, in order, as Aerich describes it."""
         states = []
-        state = self.empty()
+        state = await self.start()
         for name in self.names:
             await self.migrations[name].apply(state, dry_run=True, schema_editor=None)
-            states.append(describe(state))
+            states.append(describe(state, self.settings.app))
         return states
 
 
-def describe(state: State) -> dict[str, Any]:
-    """The state as Aerich's `get_models_describe` writes it, the version table included
-    (as Aerich's states include `aerich`)."""
+def describe(state: State, app: str) -> dict[str, Any]:
+    """The app's models in the state as Aerich's `get_models_describe` writes them, the
+    version table included (as Aerich's states include `aerich`)."""
     from tortoise.migrations.recorder import MigrationRecorder
 
     described: dict[str, Any] = {}
-    for models in state.apps.apps.values():
+    for label, models in state.apps.apps.items():
+        if label != app:
+            continue
         for model in models.values():
             found = model.describe(serializable=True)
             described[str(found["name"])] = found
