@@ -92,7 +92,7 @@ class _Fixes(_DDLBase):
 class _ServerFixes(_DDLBase):
     """For PostgreSQL and MySQL."""
 
-    def add_column(self, model: Any, field_describe: dict[str, Any], is_pk: bool = False) -> str:
+    def _add_column_filled(self, model: Any, field_describe: dict[str, Any], is_pk: bool = False) -> str:
         """Give the rows already there the new field's default, where Aerich leaves it out.
 
         Aerich writes no DEFAULT for a TextField, JSONField or UUIDField, nor for a callable
@@ -110,9 +110,52 @@ class _ServerFixes(_DDLBase):
             f"UPDATE {quote(table)} SET {quote(column)} = {sql_literal(value, self.DIALECT)}",
         ]
         if not field_describe.get("nullable"):
-            not_null = self.alter_column_null if self.DIALECT == "postgres" else self.modify_column
+            not_null = super().alter_column_null if self.DIALECT == "postgres" else self.modify_column
             ops.append(not_null(model, field_describe))
         return ";\n".join(str(op).rstrip(";") for op in ops)
+
+    # A Python `default=` is the ORM's to give, not the column's: `generate_schemas()` writes
+    # no DEFAULT for it. Aerich does (ADD ... DEFAULT 0, SET DEFAULT 1, MODIFY ... DEFAULT),
+    # so the schema drifted from the one the models build. The rows already there still get
+    # the value: the column is added with the DEFAULT, which is then dropped (as Django does).
+
+    def add_column(self, model: Any, field_describe: dict[str, Any], is_pk: bool = False) -> str:
+        sql = self._add_column_filled(model, field_describe, is_pk)
+        if not _python_only_default(field_describe) or self._get_default(model, field_describe) in ("", None):
+            return sql
+        return f"{sql.rstrip(';')};\n{self._drop_default(model, field_describe)}"
+
+    def alter_column_default(self, model: Any, field_describe: dict[str, Any]) -> str:
+        if _python_only_default(field_describe):
+            return self._drop_default(model, field_describe)
+        return str(super().alter_column_default(model, field_describe))
+
+    def modify_column(self, model: Any, field_describe: dict[str, Any], is_pk: bool = False) -> str:
+        if _python_only_default(field_describe):
+            field_describe = {**field_describe, "default": None}
+        return str(super().modify_column(model, field_describe, is_pk))
+
+    def alter_column_null(self, model: Any, field_describe: dict[str, Any]) -> str:
+        """NULL -> NOT NULL gives the rows holding NULL the field's default first: Aerich's
+        bare SET NOT NULL fails on them (PostgreSQL), or writes 0 or '' (MySQL)."""
+        sql = str(super().alter_column_null(model, field_describe))
+        known, value = python_default(field_describe)
+        if field_describe.get("nullable") or not known:
+            return sql
+        quote = self.schema_generator.quote
+        column = quote(field_describe["db_column"])
+        fill = f"UPDATE {quote(model._meta.db_table)} SET {column} = {sql_literal(value, self.DIALECT)} WHERE {column} IS NULL"
+        return f"{fill};\n{sql}"
+
+    def _drop_default(self, model: Any, field_describe: dict[str, Any]) -> str:
+        quote = self.schema_generator.quote
+        return f"ALTER TABLE {quote(model._meta.db_table)} ALTER COLUMN {quote(field_describe['db_column'])} DROP DEFAULT"
+
+
+def _python_only_default(field_describe: dict[str, Any]) -> bool:
+    """A `default=` without a `db_default=`: what the ORM fills in, not the database."""
+    db_default = field_describe.get("db_default", "__NOT_SET__")
+    return field_describe.get("default") is not None and db_default in ("__NOT_SET__", None)
 
 
 def _quoted_comments(generator: Any) -> type:
