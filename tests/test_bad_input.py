@@ -166,3 +166,26 @@ def test_a_model_module_that_fails_to_import_says_why(project: Project, source: 
     assert result.returncode == 2
     assert result.stderr.startswith("Error: ") and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["status"], ["migrate"], ["seed", "--count", "1"]])
+def test_a_file_that_is_not_an_sqlite_database_is_named(project: Project, command: list[str]) -> None:
+    garbage = project.root / "notes.sqlite3"
+    garbage.write_text("not an SQLite file\n" * 200)
+    result = project.run("--database-url", f"sqlite://{garbage}", *command)
+    assert result.returncode == 1
+    assert _one_line_error(result.stderr) == (
+        f"Error: {garbage} is not an SQLite database (file is not a database); point the database "
+        "URL at an SQLite file, or move that file away for toolkit to create one"
+    )
+
+
+def test_a_url_option_tortoise_cannot_pass_to_asyncpg_is_named(project: Project, pg_url: str) -> None:
+    result = project.run("--database-url", f"{pg_url}?sslpassword=S3cr%23t", "migrate")
+    assert result.returncode == 1
+    error = _one_line_error(result.stderr)
+    assert error.startswith(
+        "Error: the database URL's option ?sslpassword= is not one Tortoise's asyncpg client takes; "
+        "remove it from the URL"
+    )
+    assert "S3cr" not in result.stdout + result.stderr

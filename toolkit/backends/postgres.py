@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -40,6 +41,7 @@ _TORTOISE_ONLY = frozenset({
     "timeout", "statement_cache_size", "max_cached_statement_lifetime", "max_cacheable_statement_size",
     "schema", "ssl", "connection_class",
 })
+ASYNCPG_OPTIONS_URL = "https://magicstack.github.io/asyncpg/current/api/index.html#connection"
 # int.from_bytes(b"tkledgr", "big"): serializes the seed ledger's run allocations.
 LEDGER_LOCK_KEY = int.from_bytes(b"tkledgr", "big")
 # int.from_bytes(b"tkstep", "big"): taken inside each migration's own transaction, so a
@@ -255,6 +257,17 @@ class PostgresBackend(Backend):
 
     def placeholder(self, i: int) -> str:
         return f"${i}"
+
+    def explain(self, exc: BaseException) -> str | None:
+        # Tortoise hands the URL's query options to asyncpg.connect as keywords; one it
+        # doesn't take (sslpassword, a typo) fails there, named by Python, not by us.
+        found = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if isinstance(exc, TypeError) and found and found[1] in self.options:
+            return (
+                f"the database URL's option ?{found[1]}= is not one Tortoise's asyncpg client "
+                f"takes; remove it from the URL (asyncpg's options: {ASYNCPG_OPTIONS_URL})"
+            )
+        return super().explain(exc)
 
     def disk_full_here(self, exc: BaseException) -> bool:
         # 53100 disk_full: "could not extend file ...: No space left on device".

@@ -214,6 +214,11 @@ class SqliteBackend(Backend):
                 f"the disk holding {path} is full ({str(exc).strip()}); the open transaction was "
                 "rolled back and committed work stays; free some space and run the command again"
             )
+        if "file is not a database" in text:
+            return (
+                f"{path} is not an SQLite database (file is not a database); point the database "
+                "URL at an SQLite file, or move that file away for toolkit to create one"
+            )
         return None
 
     def disk_full_here(self, exc: BaseException) -> bool:
