@@ -5,6 +5,9 @@ seeded per app with the real CLI; a foreign key from blog into accounts."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -92,36 +95,34 @@ def _last_error(done: object) -> str:
     return stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_two_apps_with_a_foreign_key_between_them_on_builtin_migrations(
-    tmp_path: Path, kind: str, request: pytest.FixtureRequest
-) -> None:
+def test_two_apps_with_a_foreign_key_between_them_on_builtin_migrations(tmp_path: Path, pg_url: str) -> None:
     project = _project(tmp_path / "site", BLOG, "tortoise")
-    db = target_for(kind, project, request.getfixturevalue("pg_url") if kind == "postgres" else None)
+    sqlite = target_for("sqlite", project, None)
 
-    assert "Wrote migrations/accounts/0001_initial.py" in _ok(project, db, "makemigrations")  # [toolkit] app
-    assert "Wrote migrations/blog/0001_initial.py" in _ok(project, db, "--app", "blog", "makemigrations")
+    assert "Wrote migrations/accounts/0001_initial.py" in _ok(project, sqlite, "makemigrations")  # [toolkit] app
+    assert "Wrote migrations/blog/0001_initial.py" in _ok(project, sqlite, "--app", "blog", "makemigrations")
     blog_file = (project.root / "migrations" / "blog" / "0001_initial.py").read_text()
     assert "('accounts', '0001_initial')" in blog_file  # as Tortoise's autodetector depends on it
 
-    # blog's table points at accounts' table: not before it.
-    early = project.run("--app", "blog", "migrate", env=db.env)
-    assert early.returncode == 1
-    assert _last_error(early).endswith("run `toolkit --app accounts migrate` first")
-    assert "blog_post" not in db.tables()
+    # The same files on SQLite, then on PostgreSQL.
+    for db in (sqlite, target_for("postgres", project, pg_url)):
+        # blog's table points at accounts' table: not before it.
+        early = project.run("--app", "blog", "migrate", env=db.env)
+        assert early.returncode == 1
+        assert _last_error(early).endswith("run `toolkit --app accounts migrate` first")
+        assert "blog_post" not in db.tables()
 
-    _ok(project, db, "migrate")
-    _ok(project, db, "migrate", env={"TOOLKIT_APP": "blog"})
-    rows = db.query('SELECT "app", "name" FROM "tortoise_migrations" ORDER BY "id"')
-    assert rows == [("accounts", "0001_initial"), ("blog", "0001_initial")]
-    status = json.loads(_ok(project, db, "status", "--json", "--app", "blog"))  # after the command too
-    assert status["applied"] == ["0001_initial"] and status["pending"] == []
-    assert "In sync" in _ok(project, db, "--app", "blog", "check")
-    assert "In sync" in _ok(project, db, "check")
+        _ok(project, db, "migrate")
+        _ok(project, db, "migrate", env={"TOOLKIT_APP": "blog"})
+        rows = db.query('SELECT "app", "name" FROM "tortoise_migrations" ORDER BY "id"')
+        assert rows == [("accounts", "0001_initial"), ("blog", "0001_initial")]
+        status = json.loads(_ok(project, db, "status", "--json", "--app", "blog"))  # after the command too
+        assert status["applied"] == ["0001_initial"] and status["pending"] == []
+        assert "In sync" in _ok(project, db, "--app", "blog", "check")
 
-    _ok(project, db, "seed", "--model", "User=10", "--seed", "1")
-    _ok(project, db, "--app", "blog", "seed", "--model", "Post=30", "--seed", "2")
-    assert db.query("SELECT count(*) FROM blog_post WHERE author_id IN (SELECT id FROM account_user)") == [(30,)]
+        _ok(project, db, "seed", "--model", "User=10", "--seed", "1")
+        _ok(project, db, "--app", "blog", "seed", "--model", "Post=30", "--seed", "2")
+        assert db.query("SELECT count(*) FROM blog_post WHERE author_id IN (SELECT id FROM account_user)") == [(30,)]
 
 
 def test_two_apps_on_aerich_each_with_its_folder_and_its_rows(tmp_path: Path) -> None:
@@ -165,3 +166,40 @@ def test_the_app_comes_from_the_flag_then_toolkit_app_then_the_config_then_the_f
     assert resolve(environ={}, cwd=root, app="shop").models == ("m",)
     with pytest.raises(ConfigError, match=r"apps in .*: shop; list several under \[toolkit.apps\]"):
         resolve(environ={}, cwd=root, app="blog")
+
+
+PLUGIN_TESTS = '''
+from accounts.models import User
+from blog.models import Post
+
+
+async def test_every_app_is_migrated(toolkit_db, toolkit_factory):
+    post = await toolkit_factory("Post").create(title="Hi")
+    assert await User.filter(pk=post.author_id).exists()
+
+
+async def test_each_model_is_seeded_in_its_app(toolkit_seed):
+    await toolkit_seed("User", 5, seed=1)
+    assert (await toolkit_seed("Post", 20, seed=2)).rows == 20
+    assert await Post.filter(author_id__in=await User.all().values_list("id", flat=True)).count() == 21
+'''
+
+
+def test_the_pytest_plugin_migrates_every_app_and_seeds_each_model_in_its_own(tmp_path: Path) -> None:
+    project = _project(tmp_path / "site", BLOG, "tortoise")
+    db = target_for("sqlite", project, None)
+    _ok(project, db, "makemigrations")
+    _ok(project, db, "--app", "blog", "makemigrations")
+    (project.root / "tests").mkdir()
+    (project.root / "tests" / "test_site.py").write_text(textwrap.dedent(PLUGIN_TESTS).lstrip())
+    (project.root / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nasyncio_mode = "auto"\nasyncio_default_fixture_loop_scope = "function"\n'
+        'filterwarnings = ["error"]\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests"],
+        cwd=project.root, capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TOOLKIT_", "DATABASE_URL"))},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout

@@ -25,14 +25,14 @@ def tortoise_config(settings: Settings, url: str | None = None) -> dict[str, Any
     # Tortoise caches each model's INSERT by connection name, not by dialect: a name per
     # dialect keeps one process (a test run, the pytest plugin) able to use both.
     alias = f"toolkit_{dialect_of(db_url)}"
-    # Every app of the project, so a foreign key into another one resolves; Aerich's table
-    # in the app this command works on (its rows name that app).
-    apps: dict[str, Any] = {}
-    for name, models in settings.tortoise_apps.items():
-        listed = list(models)
-        if name == settings.app and AERICH_MODELS not in listed:
-            listed.append(AERICH_MODELS)
-        apps[name] = {"models": listed, "default_connection": alias}
+    # Every app of the project, so a foreign key into another one resolves; Aerich's model
+    # in one of them, always the same (Tortoise binds a model class to its first app), as
+    # Aerich's own config wants it. Its rows name the app they migrate, whichever it is.
+    apps: dict[str, Any] = {
+        name: {"models": list(models), "default_connection": alias} for name, models in settings.tortoise_apps.items()
+    }
+    if not any(AERICH_MODELS in app["models"] for app in apps.values()):
+        next(iter(apps.values()))["models"].append(AERICH_MODELS)
     return {"connections": {alias: db_url}, "apps": apps}
 
 

@@ -102,12 +102,6 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def _server(server_url: str) -> Any:
-    from toolkit.backends import backend_for
-
-    return backend_for(server_url)
-
-
 # Connections whose test ended while their event loop lives on (a module-scoped loop, say);
 # closed when that loop shuts down, by the closer below.
 _orphans: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Any]] = weakref.WeakKeyDictionary()
@@ -218,6 +212,7 @@ async def _init_tortoise(settings: Settings) -> Any:
 @pytest.fixture(scope="session")
 def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
     """A fresh database migrated by the project's real migrations, with Tortoise on it."""
+    from toolkit.backends import backend_for
     from toolkit.commands.migrate import migrate
     from toolkit.errors import ToolkitError
     from toolkit.migrations.history import engine_name
@@ -234,7 +229,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
         name = f"toolkit_test_{uuid.uuid4().hex[:12]}"
         url = _with_database(server, name)
         try:
-            asyncio.run(_server(server).create_database(name))
+            asyncio.run(backend_for(server).create_database(name))
         except ToolkitError as exc:
             pytest.fail(f"toolkit_db: {exc}", pytrace=False)
 
@@ -244,7 +239,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
             environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
             settings = resolve(config=config_path, database_url=url, environ=environ)
             for app in settings.apps or [settings.app]:  # as `toolkit --app APP migrate` each
-                asyncio.run(migrate(resolve(config=config_path, database_url=url, environ=environ, app=app)))
+                asyncio.run(migrate(settings.for_app(app)))
             engine = asyncio.run(engine_name(settings))
             from toolkit.seed.fixtures import fixture_files, load_fixtures
 
@@ -260,7 +255,7 @@ def toolkit_db(pytestconfig: pytest.Config) -> Iterator[ToolkitTestDatabase]:
             with contextlib.suppress(Exception):
                 asyncio.run(ctx.close_connections())  # also drops the global fallback
         if server is not None:
-            asyncio.run(_server(server).drop_database(name))
+            asyncio.run(backend_for(server).drop_database(name))
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -359,15 +354,14 @@ def toolkit_seed(toolkit_db: ToolkitTestDatabase) -> Seeder:
             return await _factory_seed(toolkit_db, model, count, options, overrides)
         # A throwaway test database: protection is for the databases people keep.
         request = SeedRequest(counts={model: count}, force=True, **options)
+        settings = _app_holding(toolkit_db.settings, model)  # the seeder seeds one app
         loop = asyncio.get_running_loop()
         _refuse_other_loops(loop)
         await _close_bound_to(loop)
         # The seeder initialises Tortoise for itself; its own contextvar copy keeps that
         # from replacing the test's ORM context.
         try:
-            return await loop.create_task(
-                run_seed(toolkit_db.settings, request), context=contextvars.copy_context()
-            )
+            return await loop.create_task(run_seed(settings, request), context=contextvars.copy_context())
         finally:
             # ... but it rebinds the model classes: bind them back to the test database.
             await loop.create_task(_rebind(toolkit_db.settings), context=contextvars.copy_context())
@@ -393,6 +387,13 @@ async def _factory_seed(
     if overrides:
         return await made.create_batch(count, **overrides)
     return await reported_batch(made, count, app=db.settings.app)
+
+
+def _app_holding(settings: Settings, model: str) -> Settings:
+    from tortoise import Tortoise
+
+    held = [app for app, models in Tortoise.apps.items() if model in models and app in settings.apps]
+    return settings.for_app(held[0]) if held else settings
 
 
 async def _rebind(settings: Settings) -> None:

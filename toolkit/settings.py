@@ -67,6 +67,12 @@ class Settings:
     def masked_url(self) -> str:
         return mask_url(self.database_url)
 
+    def for_app(self, app: str) -> Settings:
+        """The same project, working on another app of [toolkit.apps]."""
+        from dataclasses import replace
+
+        return replace(self, app=app, models=self.apps[app]) if app != self.app else self
+
     @property
     def tortoise_apps(self) -> dict[str, tuple[str, ...]]:
         """Every app Tortoise must know (a foreign key may point into another one)."""

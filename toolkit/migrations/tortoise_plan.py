@@ -49,8 +49,9 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     from toolkit.db import tortoise_config as base
 
     config = base(settings)
+    for each in config["apps"].values():
+        each["models"] = [m for m in each["models"] if m != AERICH_MODELS]
     app = config["apps"][settings.app]
-    app["models"] = [m for m in app["models"] if m != AERICH_MODELS]
     package = package_of(settings)
     if package is not None:
         app["migrations"] = package
