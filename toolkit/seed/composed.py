@@ -18,7 +18,6 @@ import numpy as np
 from toolkit.seed.generators import Ctx, Gen, fit, unique_suffixed
 from toolkit.seed.pools import Pools
 
-_DIGITS = np.asarray([str(d) for d in range(10)], dtype=object)
 _RUN = re.compile(r"\d+")
 
 
@@ -81,32 +80,28 @@ def paragraph(ctx: Ctx) -> list[Any]:
     return fit(values, ctx.column.max_length)
 
 
-def _split_last_digits(value: str, count: int) -> list[str] | None:
-    """`value` cut around its last `count` digits: the parts between them, or None."""
-    spots = [i for i, ch in enumerate(value) if ch.isdigit()]
-    if len(spots) < count + 2:  # keep the area code: only the last digits change
-        return None
-    spots = spots[-count:]
-    cuts = [0, *[s for p in spots for s in (p, p + 1)], len(value)]
-    return [value[cuts[k] : cuts[k + 1]] for k in range(0, len(cuts), 2)]
+_LINE = re.compile(r"\d{4,}")
+_FOUR = np.asarray([f"{d:04d}" for d in range(10_000)], dtype=object)
 
 
 def phone(ctx: Ctx) -> list[Any]:
-    """A Faker number of the locale with fresh last four digits: its format, its area codes."""
+    """A Faker number of the locale with fresh last four digits of its line number (the
+    last run of four or more digits): its format, area codes and extensions stay."""
 
-    def make() -> list[np.ndarray]:
-        parts = [p for v in ctx.pools.get("phone_number").tolist() if (p := _split_last_digits(str(v), 4))]
-        return [_objects(list(col)) for col in zip(*parts)]
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        heads, tails = [], []
+        for v in map(str, ctx.pools.get("phone_number").tolist()):
+            runs = list(_LINE.finditer(v))
+            if runs:
+                heads.append(v[: runs[-1].end() - 4])
+                tails.append(v[runs[-1].end() :])
+        return _objects(heads), _objects(tails)
 
-    columns: list[np.ndarray] = ctx.pools.cached("_phone_parts", make)
-    if not columns:
+    heads, tails = ctx.pools.cached("_phone_parts", make)
+    if not len(heads):
         return fit([str(v) for v in ctx.pools.sample("phone_number", ctx.rng, ctx.n)], ctx.column.max_length)
-    pick = ctx.rng.integers(0, len(columns[0]), ctx.n)
-    digits = ctx.rng.integers(0, 10, (len(columns) - 1, ctx.n))
-    out = columns[0][pick]
-    for k in range(1, len(columns)):
-        out = out + _DIGITS[digits[k - 1]] + columns[k][pick]
-    values: list[Any] = out.tolist()
+    pick = ctx.rng.integers(0, len(heads), ctx.n)
+    values: list[Any] = (heads[pick] + _FOUR[ctx.rng.integers(0, 10_000, ctx.n)] + tails[pick]).tolist()
     if ctx.column.unique:
         return unique_suffixed(values, ctx, "{p} ext. {i}")
     return fit(values, ctx.column.max_length)

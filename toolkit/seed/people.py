@@ -16,6 +16,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,11 @@ class People:
     tiers: tuple[Tier, ...]
     latin: bool  # the names have Latin letters: handles come from them
 
+    @cached_property
+    def longest(self) -> int:
+        """The longest handle with no number."""
+        return int(max(map(len, self.first_handle))) + 1 + int(max(map(len, self.last_handle)))
+
     @property
     def size(self) -> int:
         """People with no number: pairs times separators."""
@@ -158,6 +164,7 @@ class Identity:
     first: list[Any]
     last: list[Any]
     handles: list[str]  # unique within the table: first, separator, last (and a round number)
+    longest: int | None = None  # an upper bound of the handles' lengths, if known
 
 
 def identity(ctx: Ctx) -> Identity:
@@ -178,7 +185,10 @@ def identity(ctx: Ctx) -> Identity:
         made_up = ctx.pools.handles()
         picked = made_up[ctx.index % len(made_up)].tolist()
         handles = [f"{h}.{i}" for h, i in zip(picked, ctx.index.tolist())]
-    made = Identity(first, last, handles)
+    longest = None
+    if people.latin:
+        longest = people.longest + (len(str(max(rounds))) if rounds else 0)
+    made = Identity(first, last, handles, longest)
     ctx.row["_identity"] = made  # type: ignore[assignment]
     return made
 
@@ -210,25 +220,30 @@ def _own_names(ctx: Ctx) -> tuple[list[Any], list[Any]] | None:
     return (first or ident.first), (last or ident.last)
 
 
-def _handles(ctx: Ctx) -> tuple[list[str], bool]:
-    """Handles for the chunk, and whether they are unique by themselves."""
+def _handles(ctx: Ctx) -> tuple[list[str], int | None]:
+    """Handles for the chunk, and their longest length when they are unique by
+    themselves (None: they are not)."""
     own = _own_names(ctx)
     if own is None:
-        return identity(ctx).handles, True
+        ident = identity(ctx)
+        return ident.handles, ident.longest or max(map(len, ident.handles), default=0)
     seps = [SEPARATORS[i] for i in ctx.rng.integers(0, len(SEPARATORS), ctx.n).tolist()]
     fallback = identity(ctx).handles
     made = [f"{ascii_handle(a)}{s}{ascii_handle(b)}" if ascii_handle(a) and ascii_handle(b) else h
             for a, b, s, h in zip(*own, seps, fallback)]
-    return made, False
+    return made, None
 
 
-def _unique_fit(values: list[str], ctx: Ctx, unique_alone: bool, tail: list[str] | None = None) -> list[str]:
+def _unique_fit(values: list[str], ctx: Ctx, longest: int | None, tail: list[str] | None = None) -> list[str]:
     """`values` (+ `tail`) kept unique in the column's width.
 
     A value that is not unique by itself, or too long, becomes `trimmed.<row index>`: the
     people's handles never hold a dot before a digit, so the two forms can't meet.
     """
     limit = ctx.column.max_length
+    unique_alone = longest is not None
+    if longest is not None and (limit is None or longest + max(map(len, tail or [""])) <= limit):
+        return values if tail is None else [v + b for v, b in zip(values, tail)]  # all fit
     tails = tail or [""] * ctx.n
     if limit is not None and limit < INDEX_DIGITS + 2 + max(map(len, tails), default=0):
         return [f"{t}{b}" if len(t) + len(b) <= limit else t for t, b in zip(compact_tokens(ctx), tails)]
@@ -244,11 +259,11 @@ def _unique_fit(values: list[str], ctx: Ctx, unique_alone: bool, tail: list[str]
 
 
 def email(ctx: Ctx) -> list[Any]:
-    domains = ctx.pools.get("free_email_domain")
-    at = ["@" + d for d in domains[ctx.rng.integers(0, len(domains), ctx.n)].tolist()]
-    handles, unique_alone = _handles(ctx)
+    domains = ctx.pools.cached("_at_domains", lambda: ["@" + d for d in ctx.pools.get("free_email_domain").tolist()])
+    at = [domains[i] for i in ctx.rng.integers(0, len(domains), ctx.n).tolist()]
+    handles, longest = _handles(ctx)
     if ctx.column.unique:
-        return _unique_fit(handles, ctx, unique_alone, at)
+        return _unique_fit(handles, ctx, longest, at)
     limit = ctx.column.max_length
     made = [h + a for h, a in zip(handles, at)]
     if limit is None or max(map(len, made), default=0) <= limit:
@@ -258,9 +273,9 @@ def email(ctx: Ctx) -> list[Any]:
 
 
 def username(ctx: Ctx) -> list[Any]:
-    handles, unique_alone = _handles(ctx)
+    handles, longest = _handles(ctx)
     if ctx.column.unique:
-        return _unique_fit(handles, ctx, unique_alone)
+        return _unique_fit(handles, ctx, longest)
     return fit(handles, ctx.column.max_length)
 
 
