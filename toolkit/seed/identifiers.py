@@ -74,7 +74,10 @@ _ROOTS = ("/var/data", "/srv/files", "/home/app/uploads", "/opt/media", "/data")
 
 def path(ctx: Ctx) -> list[Any]:
     """`/srv/files/harbor/report_48213.pdf`: a root, a word for the folder, a file name."""
-    plain, _ = _words(ctx.pools)
+    words, _ = _words(ctx.pools)
+    plain = ctx.pools.cached("_path_words", lambda: _objects(
+        [w.lower() for w in words.tolist() if w.isascii() and w.isalpha()] or ["file"]
+    ))
     roots, exts = _objects(list(_ROOTS)), _objects(list(_EXTENSIONS))
     name = ctx.column.attr.lower()
     folder = roots[ctx.rng.integers(0, len(roots), ctx.n)] + "/" + plain[ctx.rng.integers(0, len(plain), ctx.n)]

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import replace
 
+import numpy as np
+
 from toolkit.errors import UsageError
 from toolkit.seed.composed import fresh_number, paragraph, phone, words, zipf_pool
 from toolkit.seed.generators import Gen, constant, mostly, pool, unique_text
@@ -36,9 +38,11 @@ from toolkit.seed.type_generators import (
     decimal,
     enum,
     floating,
+    http_status,
     integer,
     json_,
     later_than,
+    measured,
     ranged,
     text_by_type,
     time_,
@@ -112,6 +116,19 @@ BY_NAME: list[tuple[tuple[str, ...], tuple[str, ...], Gen]] = [
       "checksum", "digest", "signature", "salt"), TEXTUAL, token),
     (("path", "file_path", "filepath", "file", "filename", "file_name"), TEXTUAL, path),
     (("rating", "stars", "score"), _INTEGER, ranged(1, 5)),
+    (("rating", "stars", "score", "avg_rating", "average_rating"), _NUMERIC, measured(lambda r, n: r.uniform(1, 5, n), 1)),
+    (("status_code", "http_status", "response_code", "http_code"), _INTEGER, http_status),
+    (("status", "state"), _INTEGER, measured(lambda r, n: np.minimum(r.geometric(0.5, n) - 1, 9))),
+    (("code",), _INTEGER, ranged(100, 9999)),
+    (("order", "position", "sort", "sort_order", "ordering", "rank", "seq", "sequence", "index"),
+     _INTEGER, ranged(0, 50)),
+    (("level", "tier"), _INTEGER, measured(lambda r, n: np.minimum(r.geometric(0.15, n), 100))),
+    (("duration", "duration_ms", "elapsed", "elapsed_ms", "latency", "latency_ms", "ms", "millis",
+      "timeout", "timeout_ms", "response_time"), _NUMERIC, measured(lambda r, n: r.lognormal(5.5, 1.0, n))),
+    (("seconds", "secs", "duration_s", "duration_seconds"), _NUMERIC, measured(lambda r, n: r.lognormal(4.1, 1.0, n))),
+    (("percent", "percentage", "pct", "progress"), _NUMERIC, measured(lambda r, n: r.uniform(0, 100, n))),
+    (("probability", "ratio", "rate", "share", "fraction", "confidence"), ("float", "decimal"),
+     measured(lambda r, n: r.uniform(0, 1, n), 4)),
     (("quantity", "qty"), _INTEGER, ranged(1, 10)),
     (("stock", "in_stock", "stock_level", "inventory", "units_in_stock"), _INTEGER, ranged(0, 500)),
     (("age",), _INTEGER, ranged(18, 90)),
@@ -222,6 +239,10 @@ def _with_time_default(col: Column, inferred: Gen) -> Gen:
 
 _CREATED_NAMES = ("created_at", "created", "created_on", "date_created", "inserted_at", "creation_date")
 _UPDATED_NAMES = ("updated_at", "updated", "updated_on", "modified", "modified_at", "last_modified")
+_SEEN_NAMES = ("last_login", "last_login_at", "last_seen", "last_seen_at", "last_active", "last_active_at",
+               "last_activity", "last_activity_at", "last_visit", "last_visit_at", "logged_in_at", "seen_at")
+# A row's stamps follow each other: created <= updated <= last seen <= the run's now.
+_STAMP_ORDER = ("created", "updated", "seen")
 
 
 def _stamp(col: Column) -> str:
@@ -230,15 +251,23 @@ def _stamp(col: Column) -> str:
     if col.stamp:
         return col.stamp
     name = col.attr.lower()
-    return "created" if name in _CREATED_NAMES else "updated" if name in _UPDATED_NAMES else ""
+    for kind, names in zip(_STAMP_ORDER, (_CREATED_NAMES, _UPDATED_NAMES, _SEEN_NAMES)):
+        if name in names:
+            return kind
+    return ""
 
 
 def _updates_after_creation(table: Table, plans: list[ColumnPlan], overridden: Collection[str]) -> None:
-    """A row's update time falls between its creation time and the anchor, never before."""
-    created = next((c for c in table.insert_columns if _stamp(c) == "created"), None)
-    if created is None:
-        return
+    """Each stamp falls between the row's earlier stamp and the anchor, never before it."""
+    first: dict[str, Column] = {}
+    for c in table.insert_columns:
+        first.setdefault(_stamp(c), c)
     for i, plan in enumerate(plans):
         col = plan.column
-        if _stamp(col) == "updated" and col.attr not in overridden and col.name not in overridden:
-            plans[i] = replace(plan, gen=later_than(created.attr))
+        kind = _stamp(col)
+        if not kind or col.attr in overridden or col.name in overridden:
+            continue
+        rank = _STAMP_ORDER.index(kind)
+        before = [(k, first[k]) for k in _STAMP_ORDER[:rank] if k in first]
+        if before:
+            plans[i] = replace(plan, gen=later_than(before[-1][1].attr, depth=_STAMP_ORDER.index(before[-1][0]) + 1))

@@ -43,7 +43,7 @@ def _rank(gen: Gen) -> int:
     if gen in (full_name, name):
         return 1
     if gen in DERIVED or getattr(gen, "derived", False):
-        return 2
+        return 2 + int(getattr(gen, "depth", 0))  # a stamp after the stamps it follows
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +20,40 @@ _INT_RANGE = {"smallint": 32_000, "int": 1_000_000, "bigint": 1_000_000_000}
 
 def skewed(ctx: Ctx) -> np.ndarray:
     """Counts as real tables hold them (views, karma, minutes): most small, a few large.
-    Log-normal: median 30, one row in a hundred past 1,000."""
-    made: np.ndarray = ctx.rng.lognormal(3.4, 1.5, ctx.n)
+    Log-normal: median 30 (or the column's default, a hint of its scale), one row in a
+    hundred past 30 times the median."""
+    default = ctx.column.default
+    median = 30.0
+    if isinstance(default, (int, float, Decimal)) and not isinstance(default, bool) and default > 0:
+        median = float(default)
+    made: np.ndarray = ctx.rng.lognormal(np.log(median), 1.5, ctx.n)
     return made
+
+
+def measured(draw: Callable[[np.random.Generator, int], np.ndarray], places: int = 2) -> Gen:
+    """Numbers from `draw(rng, n)`, in the column's kind: whole for integers, `places`
+    decimals for floats and decimals (the decimal's own places if fewer)."""
+
+    def gen(ctx: Ctx) -> list[Any]:
+        values = np.asarray(draw(ctx.rng, ctx.n), dtype=np.float64)
+        kind = ctx.column.kind
+        if kind in ("int", "bigint", "smallint"):
+            return tolist(np.floor(values).astype(np.int64))
+        if kind == "decimal":
+            dp = min(places, ctx.column.decimal_places if ctx.column.decimal_places is not None else places)
+            return [Decimal(f"{v:.{dp}f}") for v in values.tolist()]
+        return tolist(np.round(values, places))
+
+    return gen
+
+
+_HTTP = np.array([200] * 70 + [201] * 8 + [204] * 3 + [301, 302, 304] + [400] * 3 + [401] * 2
+                 + [403] * 2 + [404] * 5 + [500] * 2 + [502, 503], dtype=np.int64)
+
+
+def http_status(ctx: Ctx) -> list[Any]:
+    """HTTP statuses at a web server's mix: mostly 200, a few redirects and errors."""
+    return tolist(_HTTP[ctx.rng.integers(0, len(_HTTP), ctx.n)])
 
 
 def integer(ctx: Ctx) -> list[Any]:
@@ -96,8 +128,9 @@ def datetime_(ctx: Ctx) -> list[Any]:
     return Stamps(np.int64(base) * 1_000_000 - seconds - micro)  # type: ignore[return-value]
 
 
-def later_than(attr: str) -> Gen:
-    """A time between the row's own `attr` and the anchor."""
+def later_than(attr: str, depth: int = 1) -> Gen:
+    """A time between the row's own `attr` and the anchor. `depth`: how many stamps
+    precede it (an update follows the creation, a last login the update)."""
 
     def gen(ctx: Ctx) -> list[Any]:
         starts = ctx.row.get(attr)
@@ -115,6 +148,7 @@ def later_than(attr: str) -> Gen:
         ]
 
     gen.derived = True  # type: ignore[attr-defined]  # runs after the creation time is made
+    gen.depth = depth  # type: ignore[attr-defined]
     return gen
 
 
