@@ -138,7 +138,15 @@ def test_two_apps_on_aerich_each_with_its_folder_and_its_rows(tmp_path: Path) ->
     assert {"account_user", "blog_tag"} <= db.tables()
     assert "In sync" in _ok(project, db, "--app", "blog", "check")
     _ok(project, db, "--app", "blog", "seed", "--model", "Tag=5", "--seed", "1")
+    _ok(project, db, "seed", "--model", "User=3", "--seed", "1")
     assert db.query("SELECT count(*) FROM blog_tag") == [(5,)]
+
+    # One app's reset: its tables and its rows of the shared version tables, nothing else.
+    _ok(project, db, "--app", "blog", "reset", "--force")
+    assert db.query("SELECT count(*) FROM blog_tag") == [(0,)]
+    assert db.query("SELECT count(*) FROM account_user") == [(3,)]
+    assert sorted(r[0] for r in db.query("SELECT app FROM aerich")) == ["accounts", "blog"]
+    assert "In sync" in _ok(project, db, "check")  # accounts: still applied, checksums kept
 
     unknown = project.run("--app", "shop", "status")
     assert unknown.returncode == 2

@@ -12,15 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolkit.backends import backend_for
+from toolkit.backends.base import Connection
 from toolkit.commands.migrate import DEFAULT_LOCK_TIMEOUT, MigrateReport, migrate
 from toolkit.migrations import checksums, drift
 from toolkit.migrations.files import migration_files, models_states
 from toolkit.migrations.history import engine_for
+from toolkit.migrations.tortoise_plan import TABLE as TORTOISE_TABLE
 from toolkit.protect import METADATA, guard
 from toolkit.seed import ledger
 from toolkit.seed.definitions import load_profiles
 from toolkit.seed.run import Progress, SeedReport, SeedRequest, all_tables, seed
 from toolkit.settings import Settings
+
+# The version tables every app of a project shares, one row per app and migration.
+SHARED = ("aerich", TORTOISE_TABLE, checksums.TABLE)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,15 @@ async def _load_fixtures(settings: Settings) -> None:
         await asyncio.create_task(load_fixtures(settings))
 
 
+async def _forget_app(settings: Settings, conn: Connection) -> None:
+    """This app's rows of the version tables its apps share, and the seed ledger's entries of
+    the tables just dropped."""
+    for table in SHARED:
+        if await conn.table_exists(table):
+            await conn.execute(f"DELETE FROM {table} WHERE app = ?", settings.app)
+    await ledger.forget_dropped_tables(conn)
+
+
 async def bootstrap(
     settings: Settings,
     *,
@@ -141,6 +155,7 @@ async def reset(
     # from loading the models would stand in the way of Aerich's own init below.
     _, table_of = await asyncio.create_task(_profile_tables(settings))
     backend = backend_for(settings.database_url)
+    several = len(settings.tortoise_apps) > 1  # `toolkit --app NAME reset`: that app alone
     dropped: list[str] = []
     if await backend.ensure_reachable(timeout=5, create=False):
         conn = await backend.connect(1)
@@ -149,10 +164,16 @@ async def reset(
             # model's table would otherwise make the first migration fail on replay.
             states = [*models_states(settings), *await engine_for(settings).recorded_states(conn)]
             ever = [t for state in states for t in drift.expected(state)]
-            names = [*table_of.values(), *ever, "aerich", checksums.TABLE, *ledger.LEDGER_TABLES, METADATA]
+            names = [*table_of.values(), *ever]
+            if several:  # the other apps' records stay in the tables they share
+                names = [n for n in names if n not in SHARED]
+            else:
+                names += [*SHARED, *ledger.LEDGER_TABLES, METADATA]
             dropped = [n for n in dict.fromkeys(names) if await conn.table_exists(n)]
             progress(f"dropping {len(dropped)} table(s)")
             await backend.drop_tables(conn, dropped)
+            if several:
+                await _forget_app(settings, conn)
         finally:
             await conn.close()
     migrated = await migrate(settings, lock_timeout=lock_timeout, progress=progress)
