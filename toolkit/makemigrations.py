@@ -310,7 +310,7 @@ async def diff(
     from toolkit.db import orm
     from toolkit.migrations.operations import describe_operations
     from toolkit.migrations.portable_ddl import ddl_classes, initial_ops
-    from toolkit.migrations.portable_ops import aerich_messages
+    from toolkit.migrations.portable_ops import aerich_messages, on_delete_changes
 
     last = _last_migration(settings)
     old = _models_state_of(last[1]) if last else {}
@@ -327,7 +327,10 @@ async def diff(
                 if last is None and ups[dialect]:
                     ups[dialect].insert(0, initial_ops(dialect))
     questioner.refuse_unmatched()
-    warnings = list(dict.fromkeys(messages))  # the same warning from each dialect: once
+    # Each dialect's script now gives a changed on_delete to its foreign key (portable_ops).
+    handled = {f"Ignore 'on_delete' changes {a['on_delete']!r} -> {b['on_delete']!r} for {m}.{b['name']}"
+               for m, a, b in on_delete_changes(old, new)}
+    warnings = [w for w in dict.fromkeys(messages) if w.split(" (You may", 1)[0] not in handled]
     renamed: dict[str, dict[str, str]] = {}
     for c in questioner.renamed:
         renamed.setdefault(c.model, {})[c.old] = c.new

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.migrations.portable_values import Describe
+from toolkit.migrations.portable_values import Describe, sql_literal
 from toolkit.migrations.sqlite_rebuild import (
     marked_table,
     noted_table,
@@ -151,6 +151,66 @@ def no_index_drop_after_its_column(ops: list[str]) -> list[str]:
     """
     dropped = {m.groups() for o in ops if (m := re.match(r"^ALTER TABLE `([^`]+)` DROP COLUMN `([^`]+)`$", o.strip()))}
     return [o for o in ops if not ((m := re.match(r"^ALTER TABLE `([^`]+)` DROP INDEX `([^`]+)`$", o.strip())) and m.groups() in dropped)]
+
+
+def on_delete_changes(old: Models, new: Models) -> list[tuple[str, Describe, Describe]]:
+    """(model, old field, new field) of each foreign key whose on_delete changed: Aerich
+    0.10 only warns ("Ignore 'on_delete' changes"), so the database kept the old rule."""
+    found = []
+    for name in sorted(old.keys() & new.keys()):
+        before = {f["name"]: f for f in old[name].get("fk_fields", []) + old[name].get("o2o_fields", [])}
+        for field in new[name].get("fk_fields", []) + new[name].get("o2o_fields", []):
+            was = before.get(field["name"])
+            if was and was["on_delete"] != field["on_delete"] and was.get("db_constraint") and field.get("db_constraint") \
+                    and was["raw_field"] == field["raw_field"]:
+                found.append((name, was, field))
+    return found
+
+
+def _replace_foreign_key(dialect: str, table: str, column: str, ref: str, ref_pk: str, rule: str) -> list[str]:
+    """Re-create the foreign key of `table`.`column` with ON DELETE `rule`, under its own name,
+    whatever that is (Tortoise's, or the one PostgreSQL gave an inline REFERENCES)."""
+
+    def lit(text: str) -> str:
+        return sql_literal(text, dialect)
+
+    if dialect == "postgres":
+        alter = "ALTER TABLE %I DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES %I (%I) ON DELETE " + rule
+        return [
+            "DO $toolkit$\nDECLARE fk text;\nBEGIN\n"
+            "    SELECT c.conname INTO fk FROM pg_constraint c\n"
+            "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]\n"
+            f"    WHERE c.conrelid = quote_ident({lit(table)})::regclass AND c.contype = 'f'\n"
+            f"      AND cardinality(c.conkey) = 1 AND a.attname = {lit(column)};\n"
+            f"    IF fk IS NOT NULL THEN\n        EXECUTE format({lit(alter)}, {lit(table)}, fk, fk, "
+            f"{lit(column)}, {lit(ref)}, {lit(ref_pk)});\n    END IF;\nEND $toolkit$"
+        ]
+    find = ("SET @toolkit_fk = (SELECT CONSTRAINT_NAME FROM information_schema.KEY_COLUMN_USAGE "
+            f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {lit(table)} AND COLUMN_NAME = {lit(column)} "
+            "AND REFERENCED_TABLE_NAME IS NOT NULL LIMIT 1)")
+    drop = f"ALTER TABLE `{table}` DROP FOREIGN KEY `"
+    add = f"ALTER TABLE `{table}` ADD CONSTRAINT `"
+    rest = f"` FOREIGN KEY (`{column}`) REFERENCES `{ref}` (`{ref_pk}`) ON DELETE {rule}"
+    ops = [find]
+    for sql in (f"CONCAT({lit(drop)}, @toolkit_fk, '`')", f"CONCAT({lit(add)}, @toolkit_fk, {lit(rest)})"):
+        ops += [f"SET @toolkit_sql = {sql}", "PREPARE toolkit_fk FROM @toolkit_sql", "EXECUTE toolkit_fk",
+                "DEALLOCATE PREPARE toolkit_fk"]
+    return ops
+
+
+def foreign_key_rules(dialect: str, old: Models, new: Models) -> tuple[list[str], list[str]]:
+    """The statements that give changed foreign keys their new ON DELETE (upgrade, run last)
+    and their old one back (downgrade, run first: the tables still have the new names)."""
+    ups: list[str] = []
+    downs: list[str] = []
+    for name, was, field in on_delete_changes(old, new):
+        ref = new.get(field["python_type"])
+        if ref is None:
+            continue
+        where = (new[name]["table"], field["raw_field"], ref["table"], ref["pk_field"]["db_column"])
+        ups += _replace_foreign_key(dialect, *where, field["on_delete"])
+        downs += _replace_foreign_key(dialect, *where, was["on_delete"])
+    return ups, downs
 
 
 def _link_tables(model: Describe) -> dict[str, Describe]:
@@ -314,7 +374,10 @@ def ship(dialect: str, up: list[str], down: list[str], old: Models, new: Models,
     link_ups, link_downs = link_ups + index_ups, index_downs + link_downs
     up = renames_in_place(up, link_ups, replaced, upgrade=True)
     down = renames_in_place(down, link_downs, replaced, upgrade=False)
-    if dialect == "sqlite":
+    if dialect == "sqlite":  # a rebuild writes the new rules
         up = sqlite_rebuilds(up, old, new, renames, upgrade=True)
         down = sqlite_rebuilds(down, new, old, renames, upgrade=False)
+    else:
+        rule_ups, rule_downs = foreign_key_rules(dialect, old, new)
+        up, down = up + rule_ups, rule_downs + down
     return up, down
