@@ -99,3 +99,27 @@ def test_per_parent_naming_no_foreign_key_is_refused(tmp_path: Path) -> None:
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "per_parent names 'title', which is not a foreign key of Post (its foreign keys: author)" in result.stderr
     assert query_db("SELECT COUNT(*) FROM pp_writers", sqlite_path=project.sqlite_path)[0][0] == 0
+
+
+def test_a_profile_gives_children_per_parent(tmp_path: Path) -> None:
+    seeds = {
+        "blog.py": 'from toolkit.seed.definitions import SeedDefinition\n\nSEED = SeedDefinition(model="Writer")\n',
+        "profiles.toml": '[dev]\nWriter = 50\nPost = "2-4 per author"\nComment = "1 per post"\n',
+    }
+    project = model_project(tmp_path / "profile", MODELS, seeds)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed", "--seed", "4")
+    assert result.returncode == 0, result.stderr
+    posts = _children(None, project.sqlite_path, "pp_posts", "author_id")
+    assert len(posts) == 50 and set(posts.values()) <= {2, 3, 4}
+    comments = _children(None, project.sqlite_path, "pp_comments", "post_id")
+    assert set(comments.values()) == {1} and len(comments) == sum(posts.values())
+
+
+def test_a_profile_value_that_is_neither_count_nor_rule_is_refused(tmp_path: Path) -> None:
+    seeds = {"profiles.toml": '[dev]\nWriter = 50\nPost = "lots"\n'}
+    project = model_project(tmp_path / "badprofile", MODELS, seeds)
+    assert project.run("migrate").returncode == 0
+    result = project.run("seed")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert 'must map model names to positive row counts or to children per parent, as in Post = "0-5 per author"' in result.stderr

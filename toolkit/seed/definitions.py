@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import random
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Collection, Mapping
@@ -140,7 +141,20 @@ def refuse_misspelt(definitions: Collection[str], models: list[str]) -> None:
             )
 
 
-def load_profiles(seeds_dir: Path) -> dict[str, dict[str, int]]:
+# A profile's "0-5 per author" or "3 per post": children per parent row (see per_parent.py).
+_PER_PARENT = re.compile(r"^\s*(\d+)(?:\s*-\s*(\d+))?\s+per\s+(\w+)\s*$")
+
+
+def per_parent_of(value: Any) -> tuple[str, tuple[int, int]] | None:
+    """(foreign key, (low, high)) of a profile value such as "0-5 per author"."""
+    m = _PER_PARENT.match(value) if isinstance(value, str) else None
+    if m is None:
+        return None
+    low = int(m.group(1))
+    return m.group(3), (low, int(m.group(2) or low))
+
+
+def _read_profiles(seeds_dir: Path) -> dict[str, dict[str, Any]]:
     path = seeds_dir / PROFILES_FILE
     if not path.is_file():
         return {}
@@ -148,11 +162,27 @@ def load_profiles(seeds_dir: Path) -> dict[str, dict[str, int]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    profiles: dict[str, dict[str, int]] = {}
     for env, counts in data.items():
         if not isinstance(counts, dict) or not all(
-            isinstance(v, int) and v > 0 for v in counts.values()
+            (isinstance(v, int) and not isinstance(v, bool) and v > 0) or per_parent_of(v) for v in counts.values()
         ):
-            raise ConfigError(f"{path}: [{env}] must map model names to positive row counts")
-        profiles[env] = {str(k): int(v) for k, v in counts.items()}
-    return profiles
+            raise ConfigError(
+                f"{path}: [{env}] must map model names to positive row counts or to children per "
+                'parent, as in Post = "0-5 per author"'
+            )
+    return data
+
+
+def load_profiles(seeds_dir: Path) -> dict[str, dict[str, int]]:
+    """Each environment's models and counts; a model given per parent counts 1 here (its
+    count follows from its parent's rows, see `profile_per_parent`)."""
+    return {
+        env: {str(k): v if isinstance(v, int) else 1 for k, v in counts.items()}
+        for env, counts in _read_profiles(seeds_dir).items()
+    }
+
+
+def profile_per_parent(seeds_dir: Path, env: str) -> dict[str, tuple[str, tuple[int, int]]]:
+    """The models an environment's profile gives per parent, with their rule."""
+    counts = _read_profiles(seeds_dir).get(env, {})
+    return {str(k): rule for k, v in counts.items() if (rule := per_parent_of(v)) is not None}

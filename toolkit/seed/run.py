@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 import signal
 import time
@@ -24,7 +25,12 @@ from toolkit.seed.allocation import Job, allocate, resumable, unfilled
 from toolkit.seed.column_plans import plan_table
 from toolkit.seed.db_errors import explain_db_error, quiet_fallout, resume_command
 from toolkit.seed.deferred import fill_runs
-from toolkit.seed.definitions import SeedDefinition, load_definitions, refuse_misspelt
+from toolkit.seed.definitions import (
+    SeedDefinition,
+    load_definitions,
+    profile_per_parent,
+    refuse_misspelt,
+)
 from toolkit.seed.dryrun import dry_run
 from toolkit.seed.facts import as_in_database, read_facts
 from toolkit.seed.ledger import owned_ranges
@@ -76,6 +82,8 @@ async def seed(
     refuse_other_app_models(request.counts, other, settings)
     models = [m for m, t in tables.items() if t.link_of is None]
     requested, source = counts_to_seed(settings, request, models, list(definitions))
+    if source == f"profile {settings.env}":
+        definitions = _with_profile_rules(settings, definitions)
     seed_value = request.seed if request.seed is not None else secrets.randbelow(2**31)
     started = time.perf_counter()
     report = SeedReport(
@@ -85,6 +93,16 @@ async def seed(
     # A dry run writes nothing: it doesn't wait for a migration.
     async with contextlib.nullcontext() if request.dry_run else seed_lock(backend):
         return await _seeded(settings, request, backend, (tables, definitions, requested), report, progress, started)
+
+
+def _with_profile_rules(settings: Settings, definitions: dict[str, SeedDefinition]) -> dict[str, SeedDefinition]:
+    """The definitions, with the profile's "0-5 per author" where seeds/ gives no per_parent."""
+    out = dict(definitions)
+    for model, (column, span) in profile_per_parent(settings.seeds_dir, settings.env).items():
+        given = out.get(model) or SeedDefinition(model=model)
+        if not given.per_parent:
+            out[model] = dataclasses.replace(given, per_parent={column: span})
+    return out
 
 
 async def _seeded(
