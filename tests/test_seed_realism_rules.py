@@ -140,3 +140,20 @@ def test_time_moves_with_the_anchor(tmp_path: Path) -> None:
     assert project.run("seed", "--model", "Request=500", "--now", "2031-03-01").returncode == 0
     years = [r[0] for r in sqlite3.connect(project.sqlite_path).execute("SELECT year FROM rr_requests")]
     assert max(years) == 2031 and min(years) >= 1971
+
+
+def test_dry_run_samples_are_the_rows_the_run_writes(tmp_path: Path) -> None:
+    import json
+
+    project = model_project(tmp_path / "dry", MODELS)
+    assert project.run("migrate").returncode == 0
+    assert project.run("seed", "--model", "Account=20", "--seed", "3").returncode == 0  # the ledger's key
+    args = ("seed", "--model", "Account=20", "--seed", "5", "--now", "2027-01-01")
+    dry = json.loads(project.run(*args, "--dry-run", "--json").stdout)
+    assert project.run(*args).returncode == 0
+    written = sqlite3.connect(project.sqlite_path).execute(
+        "SELECT email, created_at FROM rr_accounts ORDER BY id LIMIT 3 OFFSET 20"
+    ).fetchall()
+    samples = [(s["email"], s["created_at"]) for s in dry["samples"]["Account"]]
+    assert [e for e, _ in samples] == [e for e, _ in written]
+    assert [dt.datetime.fromisoformat(c) for _, c in samples] == [dt.datetime.fromisoformat(c) for _, c in written]

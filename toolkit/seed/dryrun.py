@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.backends.base import Backend, Connection
-from toolkit.seed import ledger, relations
+from toolkit.seed import anchor, ledger, relations
 from toolkit.seed.capacity import check_capacity
 from toolkit.seed.column_plans import plan_table
 from toolkit.seed.definitions import SeedDefinition
@@ -105,7 +105,9 @@ async def dry_run(
         plans = await plan_table(
             t, definitions.get(p.model), pools, keys, run, [(start, start + p.count)], p.deferred
         )
-        maker = RowMaker(t, plans, pools, seed_value)
+        # The anchor and permutation key the real run would get: the same sample rows.
+        mix = await ledger.table_mix(conn, t.name) if has_ledger and t.name not in emptied else None  # type: ignore[arg-type]
+        maker = RowMaker(t, plans, pools, seed_value, request.now or anchor.today(), mix)
         rows = maker.rows(start, start + min(request.samples, p.count))
         report.samples[p.model] = [
             {c: jsonable(v) for c, v in zip(maker.columns, r)} for r in rows
