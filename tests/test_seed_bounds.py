@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.conftest import Project
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import Project, model_project
 from toolkit.seed.ledger import owned_ranges
 
 
@@ -90,3 +93,31 @@ def test_a_resume_past_the_servers_connections_is_refused_too(project: Project, 
     assert result.returncode == 2, result.stderr
     err = result.stderr.strip()
     assert len(err.splitlines()) == 1 and "max_connections" in err and "--concurrency" in err, err
+
+
+BADGES = """
+from tortoise import fields
+from tortoise.models import Model
+from tortoise.validators import MaxValueValidator, MinValueValidator
+
+
+class Badge(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.IntField(unique=True, validators=[MinValueValidator(10), MaxValueValidator(109)])
+
+    class Meta:
+        table = "b_badges"
+"""
+
+
+def test_a_bounded_unique_integer_holds_its_range_and_more_is_refused_up_front(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "badges", BADGES)
+    assert project.run("migrate").returncode == 0
+    assert project.run("seed", "--model", "Badge=60").returncode == 0
+    numbers = sorted(r[0] for r in sqlite3.connect(project.sqlite_path).execute("SELECT number FROM b_badges"))
+    assert numbers == list(range(10, 70))
+    result = project.run("seed", "--model", "Badge=41")
+    assert result.returncode == 2, result.stderr
+    assert "Badge.number is unique and can hold 100 distinct generated values, but this run needs 101" in result.stderr
+    assert sqlite3.connect(project.sqlite_path).execute("SELECT COUNT(*) FROM b_badges").fetchone()[0] == 60
+    assert project.run("seed", "--model", "Badge=40").returncode == 0

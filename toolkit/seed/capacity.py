@@ -12,6 +12,7 @@ from toolkit.seed.ledger import Run
 from toolkit.seed.name_generators import code, distinct_country_codes, iso_codes
 from toolkit.seed.plan import INT_MAX, PlannedTable
 from toolkit.seed.table import Column
+from toolkit.seed.type_generators import integer, unique_floor
 
 
 def unique_capacity(column: Column, model: str = "") -> int | None:
@@ -25,6 +26,9 @@ def unique_capacity(column: Column, model: str = "") -> int | None:
         return len(iso_codes())
     if column.kind in TEXTUAL and column.max_length is not None and column.max_length < 12:
         return int(36**column.max_length)
+    if column.kind in INT_MAX and gen is integer and column.maximum is not None:
+        # Values count up from the floor: MaxValueValidator(100) holds 100 of them.
+        return max(int(column.maximum) - unique_floor(column) + 1, 0)
     return None
 
 

@@ -56,9 +56,20 @@ def http_status(ctx: Ctx) -> list[Any]:
     return tolist(_HTTP[ctx.rng.integers(0, len(_HTTP), ctx.n)])
 
 
+def unique_floor(column: Column) -> int:
+    """The first value of a unique integer column: 1, or its validator's minimum."""
+    low = column.minimum
+    return int(low) if isinstance(low, (int, float, Decimal)) and not isinstance(low, bool) else 1
+
+
 def integer(ctx: Ctx) -> list[Any]:
     if ctx.column.unique:
-        return tolist(ctx.index + 1)
+        floor, top = unique_floor(ctx.column), ctx.column.maximum
+        if top is not None and int(top) >= floor:
+            # A chunk is made whole: its rows past the run (and past what the column holds,
+            # `check_capacity` refuses runs that need them) wrap instead of failing the validator.
+            return tolist(floor + ctx.index % (int(top) - floor + 1))
+        return tolist(ctx.index + floor)
     top = _INT_RANGE.get(ctx.column.kind, 1000)
     return tolist(np.minimum(np.floor(skewed(ctx)), top).astype(np.int64))
 
