@@ -179,3 +179,24 @@ def test_rollback_to_zero_during_a_real_seed_waits_for_it_and_keeps_the_ledger(
     gone = project.run("rollback", "--to", "zero", "--lock-timeout", "30", env=target.env)
     assert gone.returncode == 0, gone.stderr
     assert "users" not in target.tables()
+
+
+def test_mysql_a_seed_past_the_slots_says_how_many_seeds_run(project: Project, mysql_url: str) -> None:
+    from toolkit.backends.mysql_locks import SEED_SLOTS
+
+    env = {"DATABASE_URL": mysql_url}
+    assert project.run("migrate", env=env).returncode == 0
+    database = urlsplit(mysql_url).path.lstrip("/")
+    conn = mysql_connect(database)
+    try:
+        with conn.cursor() as cur:
+            for i in range(SEED_SLOTS):  # as many seeds as may run at once
+                cur.execute("SELECT GET_LOCK(%s, 0)", (f"toolkit_seed:{database}:{i}",))
+        result = project.run("seed", "--count", "5", env=env | {"TOOLKIT_LOCK_TIMEOUT": "0.3"})
+    finally:
+        conn.close()
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {SEED_SLOTS} seeds are running at once on 127.0.0.1:3306 (waited 0.3s for one to "
+        "finish); seed again when one finishes, or wait longer with TOOLKIT_LOCK_TIMEOUT=SECONDS\n"
+    )

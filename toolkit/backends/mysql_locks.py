@@ -75,20 +75,29 @@ async def seed_lock(
 ) -> AsyncIterator[None]:
     conn = await connect()
     held: list[str] = []
+    crowded = [False]  # the last try found the gate free and every slot taken
     try:
         async def try_once() -> bool:
             if await _value(conn, "SELECT GET_LOCK(%s, 0)", gate) != 1:
+                crowded[0] = False
                 return False  # a migration runs, or holds the gate waiting for seeds
             try:
                 for slot in _slots(seed_lock):
                     if await _value(conn, "SELECT GET_LOCK(%s, 0)", slot) == 1:
                         held.append(slot)
                         return True
+                crowded[0] = True
                 return False
             finally:
                 await _value(conn, "SELECT RELEASE_LOCK(%s)", gate)
 
         async def held_by() -> LockTimeout:
+            if crowded[0]:
+                return LockTimeout(
+                    f"{SEED_SLOTS} seeds are running at once on {where} (waited {timeout:g}s for "
+                    "one to finish); seed again when one finishes, or wait longer with "
+                    "TOOLKIT_LOCK_TIMEOUT=SECONDS"
+                )
             return migration_running(where, timeout)
 
         await wait_for_lock(try_once, timeout, where, held_by)
