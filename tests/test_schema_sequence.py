@@ -108,8 +108,8 @@ PLAYER_LOOSE = PLAYER_BIG.replace("on_delete=fields.CASCADE)", "on_delete=fields
     "on_delete=fields.SET_NULL", "on_delete=fields.CASCADE"
 )
 INDEXED = 'table = "q_teams"\nindexes = (Index(fields=("rank", "nick"), name="q_rank_nick"), ("rank", "city"))'
-# Led by the label, not the foreign key: see MYSQL_FK_LED_UNIQUE below.
-PAIR = "unique_together = (('label', 'team'),)"
+# Led by the foreign key, whose implicit index MySQL drops once this one can serve it.
+PAIR = "unique_together = (('team', 'label'),)"
 
 # (models, extra makemigrations arguments); each step builds on the one before.
 STEPS: list[tuple[str, tuple[str, ...]]] = [
@@ -128,13 +128,6 @@ STEPS: list[tuple[str, tuple[str, ...]]] = [
     # and its ON DELETE changed.
     (_models(TEAM_DESCRIBED, PLAYER_LOOSE, 'table = "q_clubs"\nindexes = (("rank", "city"),)', coach=True), ()),
 ]
-
-
-# A known gap, kept out of the sequence by name rather than hidden (see issue 10's report):
-# MYSQL_FK_LED_UNIQUE: InnoDB silently drops a foreign key's implicit
-# index once an index led by its column can serve it (a unique_together (team, label) added
-# later), then refuses to drop that unique_together (error 1553), forward or in a rollback.
-# toolkit doesn't fix that yet; PAIR leads with another column, which MySQL never borrows.
 
 
 @contextmanager

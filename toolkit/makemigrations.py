@@ -310,7 +310,8 @@ async def diff(
     from toolkit.db import orm
     from toolkit.migrations.operations import describe_operations
     from toolkit.migrations.portable_ddl import ddl_classes, initial_ops
-    from toolkit.migrations.portable_ops import aerich_messages, on_delete_changes
+    from toolkit.migrations.portable_keys import on_delete_changes
+    from toolkit.migrations.portable_ops import aerich_messages
 
     last = _last_migration(settings)
     old = _models_state_of(last[1]) if last else {}

@@ -13,7 +13,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.migrations.portable_values import Describe, sql_literal
+from toolkit.migrations.portable_keys import (
+    foreign_key_around_index_drop,
+    foreign_key_rules,
+    named_indexes,
+)
+from toolkit.migrations.portable_values import Describe
 from toolkit.migrations.sqlite_rebuild import (
     marked_table,
     noted_table,
@@ -153,66 +158,6 @@ def no_index_drop_after_its_column(ops: list[str]) -> list[str]:
     return [o for o in ops if not ((m := re.match(r"^ALTER TABLE `([^`]+)` DROP INDEX `([^`]+)`$", o.strip())) and m.groups() in dropped)]
 
 
-def on_delete_changes(old: Models, new: Models) -> list[tuple[str, Describe, Describe]]:
-    """(model, old field, new field) of each foreign key whose on_delete changed: Aerich
-    0.10 only warns ("Ignore 'on_delete' changes"), so the database kept the old rule."""
-    found = []
-    for name in sorted(old.keys() & new.keys()):
-        before = {f["name"]: f for f in old[name].get("fk_fields", []) + old[name].get("o2o_fields", [])}
-        for field in new[name].get("fk_fields", []) + new[name].get("o2o_fields", []):
-            was = before.get(field["name"])
-            if was and was["on_delete"] != field["on_delete"] and was.get("db_constraint") and field.get("db_constraint") \
-                    and was["raw_field"] == field["raw_field"]:
-                found.append((name, was, field))
-    return found
-
-
-def _replace_foreign_key(dialect: str, table: str, column: str, ref: str, ref_pk: str, rule: str) -> list[str]:
-    """Re-create the foreign key of `table`.`column` with ON DELETE `rule`, under its own name,
-    whatever that is (Tortoise's, or the one PostgreSQL gave an inline REFERENCES)."""
-
-    def lit(text: str) -> str:
-        return sql_literal(text, dialect)
-
-    if dialect == "postgres":
-        alter = "ALTER TABLE %I DROP CONSTRAINT %I, ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES %I (%I) ON DELETE " + rule
-        return [
-            "DO $toolkit$\nDECLARE fk text;\nBEGIN\n"
-            "    SELECT c.conname INTO fk FROM pg_constraint c\n"
-            "    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]\n"
-            f"    WHERE c.conrelid = quote_ident({lit(table)})::regclass AND c.contype = 'f'\n"
-            f"      AND cardinality(c.conkey) = 1 AND a.attname = {lit(column)};\n"
-            f"    IF fk IS NOT NULL THEN\n        EXECUTE format({lit(alter)}, {lit(table)}, fk, fk, "
-            f"{lit(column)}, {lit(ref)}, {lit(ref_pk)});\n    END IF;\nEND $toolkit$"
-        ]
-    find = ("SET @toolkit_fk = (SELECT CONSTRAINT_NAME FROM information_schema.KEY_COLUMN_USAGE "
-            f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {lit(table)} AND COLUMN_NAME = {lit(column)} "
-            "AND REFERENCED_TABLE_NAME IS NOT NULL LIMIT 1)")
-    drop = f"ALTER TABLE `{table}` DROP FOREIGN KEY `"
-    add = f"ALTER TABLE `{table}` ADD CONSTRAINT `"
-    rest = f"` FOREIGN KEY (`{column}`) REFERENCES `{ref}` (`{ref_pk}`) ON DELETE {rule}"
-    ops = [find]
-    for sql in (f"CONCAT({lit(drop)}, @toolkit_fk, '`')", f"CONCAT({lit(add)}, @toolkit_fk, {lit(rest)})"):
-        ops += [f"SET @toolkit_sql = {sql}", "PREPARE toolkit_fk FROM @toolkit_sql", "EXECUTE toolkit_fk",
-                "DEALLOCATE PREPARE toolkit_fk"]
-    return ops
-
-
-def foreign_key_rules(dialect: str, old: Models, new: Models) -> tuple[list[str], list[str]]:
-    """The statements that give changed foreign keys their new ON DELETE (upgrade, run last)
-    and their old one back (downgrade, run first: the tables still have the new names)."""
-    ups: list[str] = []
-    downs: list[str] = []
-    for name, was, field in on_delete_changes(old, new):
-        ref = new.get(field["python_type"])
-        if ref is None:
-            continue
-        where = (new[name]["table"], field["raw_field"], ref["table"], ref["pk_field"]["db_column"])
-        ups += _replace_foreign_key(dialect, *where, field["on_delete"])
-        downs += _replace_foreign_key(dialect, *where, was["on_delete"])
-    return ups, downs
-
-
 def _link_tables(model: Describe) -> dict[str, Describe]:
     """The many-to-many fields this model declares (not the other side's), by name."""
     return {f["name"]: f for f in model.get("m2m_fields", []) if not f.get("_generated")}
@@ -255,31 +200,6 @@ def link_table_renames(ddl: Any, old: Models, new: Models) -> tuple[list[str], l
     return ups, downs, replaced
 
 
-def _named_indexes(model: Describe) -> list[tuple[str, tuple[str, ...]]]:
-    """(prefix, columns) of the indexes Tortoise names after the table: "idx_<table>_..."
-    for a field's db_index and a Meta index without a name, "uid_<table>_..." for a
-    unique_together."""
-    fields = {f["name"]: f for f in [model["pk_field"], *model.get("data_fields", [])]}
-    columns = {name: str(f.get("db_column") or name) for name, f in fields.items()}
-    for fk in model.get("fk_fields", []) + model.get("o2o_fields", []):
-        columns[fk["name"]] = columns.get(fk["raw_field"], fk["raw_field"])
-
-    def cols(names: Any) -> tuple[str, ...]:
-        return tuple(columns.get(n, n) for n in names)
-
-    found: list[tuple[str, tuple[str, ...]]] = [
-        ("idx", (columns[n],)) for n, f in fields.items() if f.get("indexed") and not f.get("unique")
-    ]
-    for index in model.get("indexes", []):
-        if isinstance(index, dict):
-            if not index.get("name") and index.get("fields"):
-                found.append(("idx", tuple(index["fields"])))
-        else:
-            found.append(("idx", cols(index)))
-    found += [("uid", cols(group)) for group in model.get("unique_together", [])]
-    return found
-
-
 def index_renames(dialect: str, ddl: Any, old: Models, new: Models) -> tuple[list[str], list[str]]:
     """Rename the indexes named after a table that was renamed.
 
@@ -295,7 +215,7 @@ def index_renames(dialect: str, ddl: Any, old: Models, new: Models) -> tuple[lis
         before, after = old[name]["table"], new[name]["table"]
         if before == after:
             continue
-        for prefix, columns in _named_indexes(old[name]):
+        for prefix, columns in named_indexes(old[name]):
             a, b = gen._get_index_name(prefix, before, columns), gen._get_index_name(prefix, after, columns)
             if dialect == "postgres":
                 ups.append(f"ALTER INDEX IF EXISTS {quote(a)} RENAME TO {quote(b)}")
@@ -368,6 +288,8 @@ def ship(dialect: str, up: list[str], down: list[str], old: Models, new: Models,
     if dialect == "mysql":
         up, down = index_drops_after_adds(up), index_drops_after_adds(down)
         up, down = no_index_drop_after_its_column(up), no_index_drop_after_its_column(down)
+        mysql = ddl_for(dialect)
+        up, down = foreign_key_around_index_drop(mysql, up, old, new), foreign_key_around_index_drop(mysql, down, new, old)
     ddl = ddl_for(dialect)
     link_ups, link_downs, replaced = link_table_renames(ddl, old, new)
     index_ups, index_downs = index_renames(dialect, ddl, old, new)
