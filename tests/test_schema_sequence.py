@@ -197,6 +197,7 @@ def test_after_each_change_the_schema_is_what_generate_schemas_builds(
         _run(project, target, "makemigrations", "--name", f"step{step}", *args)
         _run(project, target, "migrate")
         _assert_schema_is_generated(project, target, tmp_path / f"step{step}.sqlite3", f"step {step}")
+        _run(project, target, "check")  # no drift from what the migrations imply, either
         assert _rows(target) == [2, 3], step
     for step in range(len(steps) - 2, -1, -1):
         _run(project, target, "rollback")
