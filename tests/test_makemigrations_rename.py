@@ -261,3 +261,20 @@ def test_the_first_migration_lists_its_models(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     assert "  - Create model Player\n  - Create model Team\n" in made.stdout
     assert "Aerich" not in made.stdout
+
+
+def test_the_tortoise_engine_lists_its_operations_and_refuses_rename(tmp_path: Path) -> None:
+    from tests.tortoise_helpers import tortoise_project
+
+    shop = tortoise_project(tmp_path / "shop")
+    made = shop.run("makemigrations", "--json")
+    assert made.returncode == 0, made.stderr
+    assert "Create model Author" in json.loads(made.stdout)["operations"]
+    models = shop.root / shop.package / "models.py"
+    models.write_text(models.read_text().replace("    bio = fields.TextField(null=True)\n", "    bio = fields.TextField(null=True)\n    born = fields.IntField(null=True)\n"))
+    refused = shop.run("makemigrations", "--rename", "Author.bio:born")
+    assert refused.returncode == 2
+    assert "Tortoise's autodetector doesn't ask them" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    made = shop.run("makemigrations")
+    assert made.returncode == 0, made.stderr
+    assert "  - Add field born to Author\n" in made.stdout
