@@ -121,3 +121,21 @@ def test_a_bounded_unique_integer_holds_its_range_and_more_is_refused_up_front(t
     assert "Badge.number is unique and can hold 100 distinct generated values, but this run needs 101" in result.stderr
     assert sqlite3.connect(project.sqlite_path).execute("SELECT COUNT(*) FROM b_badges").fetchone()[0] == 60
     assert project.run("seed", "--model", "Badge=40").returncode == 0
+
+
+def test_a_shard_of_a_huge_run_never_lists_its_ranges() -> None:
+    from toolkit.seed.loader import Todo
+    from toolkit.seed.relations import Ranker
+
+    read = []
+
+    def ranges():  # type: ignore[no-untyped-def]
+        for r in owned_ranges(0, 10**12, 1, 2):
+            read.append(r)
+            yield r
+
+    todo = Todo(ranges)
+    Ranker(todo)  # made when a unique parent or a pair asks, which a sharded run never has
+    assert read == []
+    assert next(iter(todo)) == (0, 4096) and next(iter(todo)) == (0, 4096)
+    assert len(read) == 2  # each reading starts again: nothing is kept

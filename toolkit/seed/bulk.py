@@ -18,7 +18,7 @@ share the table, so none may take its indexes away (each appends with indexes li
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from toolkit.backends.base import Backend, Connection
@@ -70,7 +70,7 @@ async def load_empty(
     backend: Backend,
     maker: RowMaker,
     run: ledger.Run,
-    todo: Sequence[tuple[int, int]],
+    todo: Iterable[tuple[int, int]],
     stop: Stop,
     on_rows: Callable[[int], None],
 ) -> int | None:
@@ -83,7 +83,8 @@ async def load_empty(
         written: list[tuple[int, int]] = []
         loaded = 0
         # The first row made here builds the value pools once, before the workers fork.
-        maker.columns_of(todo[0][0], todo[0][0] + 1)
+        first = next(iter(todo))[0]
+        maker.columns_of(first, first + 1)
         stream = produced(maker, encode, aligned(iter(todo), BULK_BATCH_ROWS), worker_count())
 
         async def payloads() -> AsyncGenerator[Any, None]:

@@ -3,7 +3,7 @@ from the parent rows as they are in the database, over the inferred plans."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from toolkit.errors import NotMigrated, ToolkitError, UsageError
@@ -47,7 +47,7 @@ async def plan_table(
     pools: Pools,
     keys: relations.KeySource,
     run: Run,
-    todo: Sequence[tuple[int, int]],
+    todo: Iterable[tuple[int, int]],
     deferred: Sequence[str] = (),
 ) -> list[ColumnPlan]:
     """Column plans for `table`: serial keys, foreign keys, overrides, then inference.

@@ -55,6 +55,21 @@ def subtract(
             yield cur, hi
 
 
+class Todo:
+    """The index ranges a run still loads, made each time they are read: a shard of a huge
+    run owns one range per chunk it owns (a billion rows: 120,000 of them per shard), too
+    many to keep as a list."""
+
+    def __init__(self, ranges: Callable[[], Iterator[tuple[int, int]]]) -> None:
+        self._ranges = ranges
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return self._ranges()
+
+    def rows(self) -> int:
+        return sum(hi - lo for lo, hi in self)
+
+
 def batches(ranges: Iterator[tuple[int, int]], size: int) -> Iterator[Batch]:
     """Group ranges into batches of `size` rows; a batch is a list of (first, count)."""
     batch: Batch = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -81,14 +81,29 @@ class Ranker:
     still free to exactly the rows still missing.
     """
 
-    def __init__(self, ranges: Sequence[tuple[int, int]]) -> None:
-        ranges = [(lo, hi) for lo, hi in ranges if hi > lo]
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        # Made when first needed: only unique parents and pairs need ranks, and a sharded
+        # run (which may own millions of ranges) has neither.
+        self._ranges = ranges
+        self._made = False
+
+    def _make(self) -> None:
+        ranges = [(lo, hi) for lo, hi in self._ranges if hi > lo]
         self.los = np.array([lo for lo, _ in ranges] or [0], dtype=np.int64)
         sizes = np.array([hi - lo for lo, hi in ranges] or [0], dtype=np.int64)
         self.before = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-        self.total = int(sizes.sum())
+        self._total = int(sizes.sum())
+        self._made = True
+
+    @property
+    def total(self) -> int:
+        if not self._made:
+            self._make()
+        return self._total
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
+        if not self._made:
+            self._make()
         k = np.clip(np.searchsorted(self.los, index, side="right") - 1, 0, len(self.los) - 1)
         rank = self.before[k] + (index - self.los[k])
         # A chunk also holds rows outside the run; their values are made, then dropped.

@@ -34,7 +34,7 @@ from toolkit.seed.definitions import (
 from toolkit.seed.dryrun import dry_run
 from toolkit.seed.facts import as_in_database, read_facts
 from toolkit.seed.ledger import owned_ranges
-from toolkit.seed.loader import ProgressCounter, Stop, batches, load_run, subtract
+from toolkit.seed.loader import ProgressCounter, Stop, Todo, batches, load_run, subtract
 from toolkit.seed.plan import make_plan
 from toolkit.seed.pools import Pools
 from toolkit.seed.preflight import (
@@ -275,7 +275,7 @@ class _Loading:
         shard, shards = request.shard
         pools = Pools(run.settings.get("locale", request.locale))
         done = await ledger.completed(conn, run)
-        todo = list(subtract(owned_ranges(run.start, run.stop, shard, shards), done))
+        todo = Todo(lambda: subtract(owned_ranges(run.start, run.stop, shard, shards), done))
         plans = await plan_table(
             table, definition, pools, keys, run, todo, run.settings.get("deferred", ())
         )
@@ -288,7 +288,7 @@ class _Loading:
         already = sum(c for _, c in done) if shards == 1 else 0
         on_batch = ProgressCounter(self.progress, table.name, already, total)
         try:
-            if bulk.wanted(request, sum(hi - lo for lo, hi in todo)):
+            if bulk.wanted(request, todo.rows()):
                 loaded = await bulk.load_empty(conn, backend, maker, run, todo, self.stop, on_batch)
                 if loaded is not None:
                     return loaded
