@@ -335,3 +335,13 @@ def test_a_refused_mysql_login_never_shows_the_password(project: Project) -> Non
         assert result.exit_code == 1, result.output
         assert "refused user 'root'" in _error_of(result, cmd)
         _assert_clean(result.stdout + result.stderr)
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=_cmd_id)
+@pytest.mark.parametrize("url", [f"sqlite://app:{SHORT[0]}{SHORT[1]}@/tmp/tk-secret.db", f"sqlite://app:{SHORT[0]}{SHORT[1]}@x.db"])
+def test_a_sqlite_url_with_a_password_is_refused_without_showing_it(project: Project, url: str, cmd: tuple[str, ...]) -> None:
+    result = project.cli("--database-url", url, *cmd)
+    assert result.exit_code == 2, result.output
+    assert "has a user or password, which SQLite doesn't take" in result.stdout + result.stderr
+    _assert_clean(result.stdout + result.stderr)
+    assert not project.sqlite_path.exists()

@@ -182,6 +182,13 @@ def _sqlite_absolute(url: str, base: Path) -> str:
             f"the SQLite URL {shown(url)} names no file; use sqlite://path/to/db.sqlite3 (relative to the "
             "project root) or sqlite:///absolute/path.sqlite3"
         )
+    if "@" in path.split("/", 1)[0]:
+        # `sqlite://user:pw@/x.db` would be read as a file named after the password, and
+        # every message naming the file would show it.
+        raise ConfigError(
+            f"the SQLite URL {shown(url)} has a user or password, which SQLite doesn't take; "
+            "use sqlite://path/to/db.sqlite3 or sqlite:///absolute/path.sqlite3"
+        )
     if path == ":memory:" or Path(path).is_absolute():
         return url
     return f"sqlite://{(base / path).resolve()}{sep}{query}"
