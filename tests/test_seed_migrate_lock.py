@@ -122,10 +122,13 @@ def test_a_seed_refuses_while_a_migration_runs_naming_it(project: Project, targe
     assert result.returncode == 1, result.stderr
     assert result.stderr == (
         f"Error: a migration is running on {_where(target)} (waited 0.3s for the migration lock); "
-        "seed again when it finishes, or wait longer with TOOLKIT_LOCK_TIMEOUT=SECONDS\n"
+        "seed again when it finishes, or wait longer with --lock-timeout SECONDS\n"
     )
     assert target.query("SELECT COUNT(*) FROM users")[0][0] == 0
     assert "toolkit_seed_runs" not in target.tables()  # nothing recorded either
+    with held(target, "exclusive"):
+        flagged = project.run("seed", "--count", "5", "--lock-timeout", "0.2", env=_env(target, TOOLKIT_LOCK_TIMEOUT="600"))
+    assert flagged.returncode == 1 and "(waited 0.2s for the migration lock)" in flagged.stderr  # the flag wins
 
 
 def test_a_seed_waits_for_the_migration_then_loads(project: Project, target: Target) -> None:
@@ -198,5 +201,5 @@ def test_mysql_a_seed_past_the_slots_says_how_many_seeds_run(project: Project, m
     assert result.returncode == 1
     assert result.stderr == (
         f"Error: {SEED_SLOTS} seeds are running at once on 127.0.0.1:3306 (waited 0.3s for one to "
-        "finish); seed again when one finishes, or wait longer with TOOLKIT_LOCK_TIMEOUT=SECONDS\n"
+        "finish); seed again when one finishes, or wait longer with --lock-timeout SECONDS\n"
     )

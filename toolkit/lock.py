@@ -32,9 +32,14 @@ def migration_lock(backend: Backend, timeout: float) -> AbstractAsyncContextMana
     return backend.migration_lock(timeout)
 
 
-def seed_lock(backend: Backend, environ: Mapping[str, str] = os.environ) -> AbstractAsyncContextManager[None]:
-    """Hold the migration lock's shared side inside the block, waiting up to
-    TOOLKIT_LOCK_TIMEOUT seconds (default SEED_LOCK_TIMEOUT) for a migration to finish."""
+def seed_lock(
+    backend: Backend, timeout: float | None = None, environ: Mapping[str, str] = os.environ
+) -> AbstractAsyncContextManager[None]:
+    """Hold the migration lock's shared side inside the block, waiting up to `timeout`
+    (`seed --lock-timeout`), else TOOLKIT_LOCK_TIMEOUT seconds (default SEED_LOCK_TIMEOUT),
+    for a migration to finish."""
+    if timeout is not None:
+        return backend.seed_lock(timeout)
     raw = environ.get("TOOLKIT_LOCK_TIMEOUT", "").strip()
     try:
         timeout = float(raw) if raw else SEED_LOCK_TIMEOUT

@@ -49,7 +49,7 @@ def migration_running(where: str, timeout: float) -> LockTimeout:
     """A seed that waited for a migration or rollback holding the migration lock."""
     return LockTimeout(
         f"a migration is running on {where} (waited {timeout:g}s for the migration lock); seed "
-        "again when it finishes, or wait longer with TOOLKIT_LOCK_TIMEOUT=SECONDS"
+        "again when it finishes, or wait longer with --lock-timeout SECONDS"
     )
 
 

@@ -96,7 +96,7 @@ async def seed_lock(
                 return LockTimeout(
                     f"{SEED_SLOTS} seeds are running at once on {where} (waited {timeout:g}s for "
                     "one to finish); seed again when one finishes, or wait longer with "
-                    "TOOLKIT_LOCK_TIMEOUT=SECONDS"
+                    "--lock-timeout SECONDS"
                 )
             return migration_running(where, timeout)
 

@@ -66,6 +66,7 @@ def _model_counts(models: tuple[str, ...]) -> dict[str, int | None]:
 @click.option("--shard", callback=_parse_shard, metavar="K/N", help="Load only part K of N of the run (K from 1).")
 @click.option("--locale", default="en_US", show_default=True, metavar="LOCALE", help="Faker locale of the generated data.")
 @click.option("--now", callback=_parse_now, metavar="WHEN", help="The moment dates and times are spread back from (2026-03-01 or an ISO time) [default: today, UTC]; kept with the run, so --resume and shards agree.")
+@click.option("--lock-timeout", type=click.FloatRange(min=0), metavar="SECONDS", help="How long to wait for a migration holding the migration lock [default: TOOLKIT_LOCK_TIMEOUT, else 30].")
 @click.option("--resume", is_flag=True, help="Finish the interrupted seed runs on this database.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and a few sample rows per model; write nothing.")
 @click.option("--force", is_flag=True, help="Seed even a protected environment, or a database another environment migrated.")
@@ -84,6 +85,7 @@ def seed(
     shard: tuple[int, int],
     locale: str,
     now: dt.datetime | None,
+    lock_timeout: float | None,
     resume: bool,
     dry_run: bool,
     force: bool,
@@ -106,6 +108,7 @@ def seed(
         shard=shard,
         locale=locale,
         now=now,
+        lock_timeout=lock_timeout,
         resume=resume,
         dry_run=dry_run,
         force=force,

@@ -73,6 +73,7 @@ async def _seed_profile(
     force: bool,
     confirm: Callable[[str], bool] | None,
     progress: Callable[[Progress], None],
+    lock_timeout: float | None = None,
 ) -> BootstrapReport:
     profile, table_of = await _profile_tables(settings)
     if not profile:
@@ -84,14 +85,16 @@ async def _seed_profile(
     unfinished, rows = await _seed_state(settings, tables)
     if unfinished:
         await guard(settings, "bootstrap", force=force, confirm=confirm)
-        request = SeedRequest(counts=dict.fromkeys(profile), resume=True, locale=locale, force=True)
+        request = SeedRequest(
+            counts=dict.fromkeys(profile), resume=True, locale=locale, force=True, lock_timeout=lock_timeout
+        )
         return BootstrapReport(migrated, seeded=await seed(settings, request, progress))
     if rows:
         await _load_fixtures(settings)  # reference data is kept current, fake rows are not redone
         held = ", ".join(f"{t}: {n} rows" for t, n in rows.items())
         return BootstrapReport(migrated, skipped=f"the database already holds data ({held}); not seeding again")
     await guard(settings, "bootstrap", force=force, confirm=confirm)
-    request = SeedRequest(seed=seed_value, locale=locale, force=True)  # guarded just above
+    request = SeedRequest(seed=seed_value, locale=locale, force=True, lock_timeout=lock_timeout)  # guarded above
     return BootstrapReport(migrated, seeded=await seed(settings, request, progress))
 
 
@@ -127,7 +130,7 @@ async def bootstrap(
     migrated = await migrate(settings, lock_timeout=lock_timeout, progress=progress)
     return await _seed_profile(
         settings, migrated, seed_value=seed_value, locale=locale, force=force,
-        confirm=confirm, progress=seed_progress,
+        confirm=confirm, progress=seed_progress, lock_timeout=lock_timeout,
     )
 
 
@@ -179,6 +182,6 @@ async def reset(
     migrated = await migrate(settings, lock_timeout=lock_timeout, progress=progress)
     report = await _seed_profile(
         settings, migrated, seed_value=seed_value, locale=locale, force=True, confirm=None,
-        progress=seed_progress,
+        progress=seed_progress, lock_timeout=lock_timeout,
     )
     return BootstrapReport(report.migrated, report.seeded, report.skipped, tuple(dropped))

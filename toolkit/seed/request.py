@@ -47,6 +47,7 @@ class SeedRequest:
     # transaction); "live": batches into the indexed table; "auto": "after" for large runs.
     indexes: str = "auto"
     now: dt.datetime | None = None  # the anchor of times (--now); None: the run's day
+    lock_timeout: float | None = None  # waiting for a migration; None: TOOLKIT_LOCK_TIMEOUT or 30 s
 
 
 def validate(request: SeedRequest) -> None:

@@ -91,7 +91,7 @@ async def seed(
         dry_run=request.dry_run, source=source, other_app_models=other, app=settings.app,
     )
     # A dry run writes nothing: it doesn't wait for a migration.
-    async with contextlib.nullcontext() if request.dry_run else seed_lock(backend):
+    async with contextlib.nullcontext() if request.dry_run else seed_lock(backend, request.lock_timeout):
         return await _seeded(settings, request, backend, (tables, definitions, requested), report, progress, started)
 
 
