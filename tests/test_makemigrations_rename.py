@@ -278,3 +278,92 @@ def test_the_tortoise_engine_lists_its_operations_and_refuses_rename(tmp_path: P
     made = shop.run("makemigrations")
     assert made.returncode == 0, made.stderr
     assert "  - Add field born to Author\n" in made.stdout
+
+
+WRITERS = """
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Writer(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=40)
+    tags = fields.ManyToManyField("models.Tag", related_name="writers")
+
+    class Meta:
+        table = "writers"
+
+
+class Tag(Model):
+    id = fields.IntField(primary_key=True)
+
+    class Meta:
+        table = "tags"
+
+
+class Book(Model):
+    id = fields.IntField(primary_key=True)
+    writer = fields.ForeignKeyField("models.Writer", related_name="books")
+
+    class Meta:
+        table = "books"
+"""
+
+
+def _writer_renamed(project: Project) -> None:
+    (module,) = project.root.glob("adhoc_models_*.py")
+    module.write_text(WRITERS.replace("class Writer", "class Author").replace('"writers"', '"authors"')
+                      .replace('"models.Writer"', '"models.Author"'))
+
+
+def test_without_a_terminal_a_model_alike_but_renamed_is_a_drop_and_a_create(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "writers", WRITERS)
+    _writer_renamed(project)
+    made = project.run("makemigrations")
+    assert made.returncode == 0, made.stderr
+    assert "  - Create model Author\n  - Delete model Writer\n" in made.stdout
+    assert 'RENAME TO "authors"' not in _written(project)[0].read_text()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres", "mysql"])
+def test_a_model_renamed_with_rename_keeps_its_rows_links_and_children(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    project = model_project(tmp_path / "writers", WRITERS)
+    server = {"postgres": "pg_url", "mysql": "mysql_url"}.get(backend)
+    target = target_for(backend, project, request.getfixturevalue(server) if server else None)
+    assert project.run("migrate", env=target.env).returncode == 0
+    target.query("INSERT INTO writers (id, name) VALUES (1, 'ann')")
+    target.query("INSERT INTO tags (id) VALUES (7)")
+    target.query("INSERT INTO writers_tags (writers_id, tag_id) VALUES (1, 7)")
+    target.query("INSERT INTO books (id, writer_id) VALUES (3, 1)")
+    _writer_renamed(project)
+    made = project.run("makemigrations", "--rename", "Writer:Author")
+    assert made.returncode == 0, made.stderr
+    assert "  - Rename model Writer to Author (table writers to authors)\n" in made.stdout
+    migrated = project.run("migrate", env=target.env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert target.query("SELECT id, name FROM authors") == [(1, "ann")]
+    assert target.query("SELECT authors_id, tag_id FROM authors_tags") == [(1, 7)]
+    assert target.query("SELECT id, writer_id FROM books") == [(3, 1)]
+    assert project.run("check", env=target.env).returncode == 0
+    assert project.run("rollback", env=target.env).returncode == 0
+    assert target.query("SELECT writers_id, tag_id FROM writers_tags") == [(1, 7)]
+
+
+def test_on_a_terminal_a_model_rename_is_asked(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "writers", WRITERS)
+    _writer_renamed(project)
+    code, text = _on_a_terminal(project, b"y")
+    assert code == 0, text
+    assert text.count("Did you rename model Writer (table writers) to Author (table authors)? [y/N]") == 1
+    assert "- Rename model Writer to Author" in text
+
+
+def test_a_model_rename_that_is_no_candidate_is_a_usage_error(tmp_path: Path) -> None:
+    project = model_project(tmp_path / "writers", WRITERS)
+    _writer_renamed(project)
+    made = project.run("makemigrations", "--rename", "Writer:Novelist")
+    assert made.returncode == 2
+    assert "no model Writer dropped and Novelist created with the same fields; candidates: Writer:Author" in made.stderr
+    assert _written(project) == []

@@ -319,6 +319,7 @@ async def diff(
     async with orm(settings, url="sqlite://:memory:"):
         # Aerich's own model stays in the state, as `aerich init-db` writes it.
         new = get_models_describe(settings.app)
+        old, model_renames = questioner.renamed_models(old, new)
         ups: dict[str, list[str]] = {}
         downs: dict[str, list[str]] = {}
         messages: list[str] = []
@@ -335,7 +336,7 @@ async def diff(
     renamed: dict[str, dict[str, str]] = {}
     for c in questioner.renamed:
         renamed.setdefault(c.model, {})[c.old] = c.new
-    operations = describe_operations(old, new, renamed)
+    operations = describe_operations(old, new, renamed, model_renames)
     report = MakeMigrationsReport(path=None, upgrade=ups, downgrade=downs, warnings=warnings, operations=operations)
     return old, new, report
 

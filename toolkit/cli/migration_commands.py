@@ -78,7 +78,7 @@ def migrate(
 @click.option("--empty", is_flag=True, help="Write an empty data migration (SQL slots and Python hooks run in its transaction); needs --name.")
 @click.option("--merge", is_flag=True, help="Two branches each added migration N: number the newer one after the last, with today's models state.")
 @click.option("--safe/--no-safe", "safe", default=None, help="PostgreSQL: write the forms that don't lock a busy table (indexes built CONCURRENTLY, constraints NOT VALID then validated), in migrations after the one written; SQLite and MySQL SQL unchanged (default: [toolkit] safe_migrations).")
-@click.option("--rename", "renames", multiple=True, metavar="MODEL.OLD:NEW", help="Take field OLD of MODEL (class or table name), dropped, and NEW, added with its type, as one field renamed: its values kept. Repeatable. Without it such a pair is asked about on a terminal, else written as a drop and an add.")
+@click.option("--rename", "renames", multiple=True, metavar="MODEL.OLD:NEW", help="Take field OLD of MODEL (class or table name), dropped, and NEW, added with its type, as one field renamed: its values kept; OLD_MODEL:NEW_MODEL, a model dropped and one alike created, as its table renamed. Repeatable. Without it such a pair is asked about on a terminal, else written as a drop and an add.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object: path (null when nothing changed), dialects, operations (in words), warnings, lint (the findings in the files written), and with --safe safe_steps (the files after path).")
 @click.pass_context
 def makemigrations(

@@ -18,9 +18,11 @@ _WORDS = {"field_type": "type", "db_field_types": "type", "constraints": "type",
 
 
 def describe_operations(
-    old: dict[str, Describe], new: dict[str, Describe], renamed: dict[str, dict[str, str]]
+    old: dict[str, Describe], new: dict[str, Describe], renamed: dict[str, dict[str, str]],
+    renamed_models: dict[str, str] | None = None,
 ) -> list[str]:
-    """One line per operation; `renamed` is {model: {old field: new field}}."""
+    """One line per operation; `renamed` is {model: {old field: new field}};
+    `renamed_models` {new model: old model}, those `old` already holds under the new name."""
     old, new = _without_aerich(old), _without_aerich(new)
     lines: list[str] = []
     pairs = [(name, name) for name in sorted(old.keys() & new.keys())]
@@ -35,8 +37,14 @@ def describe_operations(
             dropped.remove(same)
     lines += [f"Create model {_short(name)}" for name in added]
     lines += [f"Delete model {_short(name)}" for name in dropped]
+    was = renamed_models or {}
     for a, b in pairs:
-        lines += _model_changes(old[a], new[b], renamed.get(b, {}))
+        model_lines = _model_changes(old[a], new[b], renamed.get(b, {}))
+        if b in was:
+            tables = f"{old[a]['table']} to {new[b]['table']}"
+            model_lines = [f"Rename model {_short(was[b])} to {_short(b)} (table {tables})"
+                           if line == f"Rename table {tables} (model {_short(b)})" else line for line in model_lines]
+        lines += model_lines
     return lines
 
 
