@@ -198,7 +198,7 @@ def test_rollback_makemigrations_bootstrap_and_reset_speak_json_too(project: Pro
     assert boot["applied"] and boot["dropped"] == []
     assert boot["seeded"]["rows"] > 0 and boot["skipped"] is None
     made = json.loads(project.run("makemigrations", "--json").stdout)
-    assert made == {"path": None, "dialects": ["mysql", "postgres", "sqlite"], "warnings": [], "lint": []}
+    assert made == {"path": None, "dialects": ["mysql", "postgres", "sqlite"], "warnings": [], "lint": [], "operations": []}
     planned = json.loads(project.run("rollback", "--dry-run", "--json").stdout)
     assert [p["name"] for p in planned["planned"]] == boot["applied"]
     back = json.loads(project.run("rollback", "--json", "--force").stdout)

@@ -211,3 +211,17 @@ def test_the_pytest_plugin_migrates_every_app_and_seeds_each_model_in_its_own(tm
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+def test_aerich_writes_a_new_model_pointing_into_another_app(tmp_path: Path) -> None:
+    project = _project(tmp_path / "site", BLOG, None)
+    db = target_for("sqlite", project, None)
+    _ok(project, db, "makemigrations")
+    made = project.run("--app", "blog", "makemigrations")
+    assert made.returncode == 0, made.stderr
+    _ok(project, db, "migrate")
+    _ok(project, db, "--app", "blog", "migrate")
+    assert "In sync" in _ok(project, db, "--app", "blog", "check")
+    _ok(project, db, "seed", "--model", "User=4", "--seed", "1")
+    _ok(project, db, "--app", "blog", "seed", "--model", "Post=12", "--seed", "2")
+    assert db.query("SELECT count(*) FROM blog_post WHERE author_id IN (SELECT id FROM account_user)") == [(12,)]

@@ -201,7 +201,9 @@ def _self_references_allowed(migrate: Any) -> Iterator[None]:
     Aerich 0.10 orders new tables by their foreign keys and counts a model's reference to
     itself as a cycle ("Can't create schema due to cyclic fk references"), although its
     CREATE TABLE names the table itself and runs on both databases. Hide those references
-    from the ordering only; the SQL still comes from the model.
+    from the ordering only; the SQL still comes from the model. A reference into another
+    app is hidden the same way: that app's table is not among the ones Aerich orders (it
+    raised KeyError), and its own migrations create it first.
     """
     saved = migrate.__dict__["_handle_add_models"]
     original = migrate._handle_add_models
@@ -210,8 +212,12 @@ def _self_references_allowed(migrate: Any) -> Iterator[None]:
         items = []
         for model_str, describe, model in new_table_items:
             trimmed = dict(describe)
+            app = model_str.split(".", 1)[0]
             for key in ("fk_fields", "o2o_fields"):
-                trimmed[key] = [f for f in describe[key] if f.get("python_type") != model_str]
+                trimmed[key] = [
+                    f for f in describe[key]
+                    if f.get("python_type") != model_str and str(f.get("python_type", "")).split(".", 1)[0] == app
+                ]
             items.append((model_str, trimmed, model))
         original(upgrade, new_models, items, other)
 
