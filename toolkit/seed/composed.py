@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.seed.draw_cache import drawn
 from toolkit.seed.generators import Ctx, Gen, fit, unique_suffixed
 from toolkit.seed.pools import Pools
 
@@ -59,8 +60,7 @@ def words(low: int, high: int, capital: bool = True) -> Gen:
 
 def _sentences(pools: Pools) -> np.ndarray:
     def make() -> np.ndarray:
-        pools.faker.seed_instance(f"{pools.locale}:sentences")
-        return _objects([pools.faker.sentence(nb_words=9) for _ in range(3000)])
+        return _objects(drawn(pools.faker, pools.locale, "sentences", 3000, lambda: pools.faker.sentence(nb_words=9)))
 
     made: np.ndarray = pools.cached("_sentences", make)
     return made
@@ -140,9 +140,9 @@ def zipf_pool(key: str, size: int = 2000, exponent: float = 0.9) -> Gen:
 
     def gen(ctx: Ctx) -> list[Any]:
         def make() -> tuple[np.ndarray, np.ndarray]:
-            ctx.pools.faker.seed_instance(f"{ctx.pools.locale}:zipf:{key}")
             provider = getattr(ctx.pools.faker, key)
-            values = list(dict.fromkeys(str(provider()) for _ in range(size)))
+            made = drawn(ctx.pools.faker, ctx.pools.locale, f"zipf:{key}", size, lambda: str(provider()))
+            values = list(dict.fromkeys(made))
             # The largest takes ~2.5% (New York's share of the US), the rest fall off.
             weights = 1.0 / (np.arange(len(values)) + 5.0) ** exponent
             return _objects(values), np.cumsum(weights) / weights.sum()

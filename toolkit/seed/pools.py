@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.errors import UsageError
+from toolkit.seed.draw_cache import drawn
 
 POOL_SIZE = 500
 _NOT_HANDLE = re.compile(r"[^a-z._]")
@@ -42,8 +43,7 @@ class Pools:
             raise UsageError(f"unknown --locale {locale!r}{hint}")
 
     def _build(self, key: str, make: Callable[[], Any]) -> np.ndarray:
-        self.faker.seed_instance(f"{self.locale}:{key}")
-        values = [make() for _ in range(self.size)]
+        values = drawn(self.faker, self.locale, key, self.size, make)
         arr = np.empty(len(values), dtype=object)
         arr[:] = values
         return arr
