@@ -45,8 +45,11 @@ def _quoted(dialect: str, name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres", "mysql"])
-@pytest.mark.parametrize("indexes", ["live", "after"])
+# MySQL has no bulk path: "after" there is the batch path "live" already runs.
+@pytest.mark.parametrize(
+    ("kind", "indexes"),
+    [("sqlite", "live"), ("sqlite", "after"), ("postgres", "live"), ("postgres", "after"), ("mysql", "live")],
+)
 def test_odd_names_migrate_seed_resume_truncate_and_roll_back(
     tmp_path: Path, kind: str, indexes: str, request: pytest.FixtureRequest
 ) -> None:
