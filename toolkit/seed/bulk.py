@@ -23,10 +23,11 @@ from typing import Any
 
 from toolkit.backends.base import Backend, Connection
 from toolkit.seed import ledger
+from toolkit.seed.chunks import CHUNK_ROWS
 from toolkit.seed.loader import Batch, Stop
 from toolkit.seed.producer import produced, worker_count
 from toolkit.seed.request import SeedRequest
-from toolkit.seed.rows import CHUNK_ROWS, RowMaker
+from toolkit.seed.rows import RowMaker
 
 # Below this many rows the load is a fraction of a second either way, and dropping and
 # making indexes is most of the bulk path's work (a chosen bound, not a measured crossover);

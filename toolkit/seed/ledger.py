@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.backends.base import Connection, Statement, Tx
-from toolkit.seed.rows import CHUNK_ROWS
+from toolkit.seed.chunks import CHUNK_ROWS
 
 RUNS = "toolkit_seed_runs"
 PARTS = "toolkit_seed_parts"

@@ -19,6 +19,7 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.seed.anchor import LEGACY_ANCHOR
+from toolkit.seed.chunks import CHUNK_ROWS
 from toolkit.seed.generators import Ctx, Gen
 from toolkit.seed.name_generators import DERIVED, name
 from toolkit.seed.people import full_name
@@ -26,7 +27,6 @@ from toolkit.seed.pools import Pools
 from toolkit.seed.stamps import Stamps, joined
 from toolkit.seed.table import Column, Table
 
-CHUNK_ROWS = 4096
 NULL_RATE = 0.1
 
 
