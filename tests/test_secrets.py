@@ -338,7 +338,10 @@ def test_a_refused_mysql_login_never_shows_the_password(project: Project) -> Non
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=_cmd_id)
-@pytest.mark.parametrize("url", [f"sqlite://app:{SHORT[0]}{SHORT[1]}@/tmp/tk-secret.db", f"sqlite://app:{SHORT[0]}{SHORT[1]}@x.db"])
+@pytest.mark.parametrize("url", [
+    f"sqlite://app:{SHORT[0]}{SHORT[1]}@/tmp/tk-secret.db", f"sqlite://app:{SHORT[0]}{SHORT[1]}@x.db",
+    f"sqlite://app:{SHORT[0]}/?@:{SHORT[1]}@/tmp/tk-secret.db",  # the password's / and ? first
+])
 def test_a_sqlite_url_with_a_password_is_refused_without_showing_it(project: Project, url: str, cmd: tuple[str, ...]) -> None:
     result = project.cli("--database-url", url, *cmd)
     assert result.exit_code == 2, result.output

@@ -182,7 +182,9 @@ def _sqlite_absolute(url: str, base: Path) -> str:
             f"the SQLite URL {shown(url)} names no file; use sqlite://path/to/db.sqlite3 (relative to the "
             "project root) or sqlite:///absolute/path.sqlite3"
         )
-    if "@" in path.split("/", 1)[0]:
+    rest = url.split("://", 1)[1]
+    before_at = rest.rpartition("@")[0]
+    if "@" in path.split("/", 1)[0] or (before_at and ":" in before_at and not rest.startswith("/")):
         # `sqlite://user:pw@/x.db` would be read as a file named after the password, and
         # every message naming the file would show it.
         raise ConfigError(
