@@ -17,15 +17,9 @@ import numpy as np
 
 from toolkit.seed.draw_cache import drawn
 from toolkit.seed.generators import Ctx, Gen, fit, unique_suffixed
-from toolkit.seed.pools import Pools
+from toolkit.seed.pools import Pools, objects
 
 _RUN = re.compile(r"\d+")
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 def _words(pools: Pools) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +27,7 @@ def _words(pools: Pools) -> tuple[np.ndarray, np.ndarray]:
 
     def make() -> tuple[np.ndarray, np.ndarray]:
         words = list(dict.fromkeys(pools.faker.get_words_list()))
-        return _objects(words), _objects([w[:1].upper() + w[1:] for w in words])
+        return objects(words), objects([w[:1].upper() + w[1:] for w in words])
 
     made: tuple[np.ndarray, np.ndarray] = pools.cached("_word_list", make)
     return made
@@ -60,7 +54,7 @@ def words(low: int, high: int, capital: bool = True) -> Gen:
 
 def _sentences(pools: Pools) -> np.ndarray:
     def make() -> np.ndarray:
-        return _objects(drawn(pools.faker, pools.locale, "sentences", 3000, lambda: pools.faker.sentence(nb_words=9)))
+        return objects(drawn(pools.faker, pools.locale, "sentences", 3000, lambda: pools.faker.sentence(nb_words=9)))
 
     made: np.ndarray = pools.cached("_sentences", make)
     return made
@@ -95,7 +89,7 @@ def phone(ctx: Ctx) -> list[Any]:
             if runs:
                 heads.append(v[: runs[-1].end() - 4])
                 tails.append(v[runs[-1].end() :])
-        return _objects(heads), _objects(tails)
+        return objects(heads), objects(tails)
 
     heads, tails = ctx.pools.cached("_phone_parts", make)
     if not len(heads):
@@ -118,14 +112,14 @@ def fresh_number(key: str) -> Gen:
                 heads.append(str(v)[: m.start()] if m else str(v))
                 tails.append(str(v)[m.end() :] if m else "")
                 widths.append(len(m.group()) if m else 0)
-            return _objects(heads), _objects(tails), np.asarray(widths, dtype=np.int64)
+            return objects(heads), objects(tails), np.asarray(widths, dtype=np.int64)
 
         heads, tails, widths = ctx.pools.cached(f"_fresh_{key}", make)
         pick = ctx.rng.integers(0, len(heads), ctx.n)
         width = widths[pick]
         low = np.where(width > 1, 10 ** np.maximum(width - 1, 0), 0)
         numbers = low + (ctx.rng.random(ctx.n) * (10**width - low)).astype(np.int64)
-        text = _objects([str(x) for x in numbers.tolist()])
+        text = objects([str(x) for x in numbers.tolist()])
         values: list[Any] = np.where(width > 0, heads[pick] + text + tails[pick], heads[pick]).tolist()
         if ctx.column.unique:
             return unique_suffixed(values, ctx, "{p} #{i}")
@@ -145,7 +139,7 @@ def zipf_pool(key: str, size: int = 2000, exponent: float = 0.9) -> Gen:
             values = list(dict.fromkeys(made))
             # The largest takes ~2.5% (New York's share of the US), the rest fall off.
             weights = 1.0 / (np.arange(len(values)) + 5.0) ** exponent
-            return _objects(values), np.cumsum(weights) / weights.sum()
+            return objects(values), np.cumsum(weights) / weights.sum()
 
         values, cdf = ctx.pools.cached(f"_zipf_{key}_{size}_{exponent}", make)
         picks = np.minimum(np.searchsorted(cdf, ctx.rng.random(ctx.n)), len(values) - 1)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.seed.anchor import LEGACY_ANCHOR
-from toolkit.seed.pools import Pools
+from toolkit.seed.pools import Pools, objects
 from toolkit.seed.table import Column
 
 
@@ -165,8 +165,7 @@ def constant(value: Any) -> Gen:
 
 
 def choices(values: Sequence[Any]) -> Gen:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = list(values)
+    arr = objects(values)
 
     def gen(ctx: Ctx) -> list[Any]:
         return arr[ctx.rng.integers(0, len(arr), ctx.n)].tolist()  # type: ignore[no-any-return]

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.seed.composed import _objects, _words
+from toolkit.seed.composed import _words
 from toolkit.seed.generators import Ctx, compact_tokens, fit
 from toolkit.seed.permute import permuted
+from toolkit.seed.pools import objects
 
 _ID_DIGITS = 10  # a ten-digit id, like a chat platform's user ids
 _HEX = np.asarray(list("0123456789abcdef"), dtype=object)
@@ -75,15 +76,15 @@ _ROOTS = ("/var/data", "/srv/files", "/home/app/uploads", "/opt/media", "/data")
 def path(ctx: Ctx) -> list[Any]:
     """`/srv/files/harbor/report_48213.pdf`: a root, a word for the folder, a file name."""
     words, _ = _words(ctx.pools)
-    plain = ctx.pools.cached("_path_words", lambda: _objects(
+    plain = ctx.pools.cached("_path_words", lambda: objects(
         [w.lower() for w in words.tolist() if w.isascii() and w.isalpha()] or ["file"]
     ))
-    roots, exts = _objects(list(_ROOTS)), _objects(list(_EXTENSIONS))
+    roots, exts = objects(list(_ROOTS)), objects(list(_EXTENSIONS))
     name = ctx.column.attr.lower()
     folder = roots[ctx.rng.integers(0, len(roots), ctx.n)] + "/" + plain[ctx.rng.integers(0, len(plain), ctx.n)]
-    numbers = _objects([str(v) for v in ctx.rng.integers(1, 100_000, ctx.n).tolist()])
+    numbers = objects([str(v) for v in ctx.rng.integers(1, 100_000, ctx.n).tolist()])
     if ctx.column.unique:
-        numbers = _objects([str(v) for v in ctx.index.tolist()])
+        numbers = objects([str(v) for v in ctx.index.tolist()])
     file = plain[ctx.rng.integers(0, len(plain), ctx.n)] + "_" + numbers + "." + exts[ctx.rng.integers(0, len(exts), ctx.n)]
     full = file if "name" in name else folder + "/" + file
     values: list[Any] = full.tolist()

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.seed.draw_cache import drawn
 from toolkit.seed.generators import INDEX_DIGITS, Ctx, compact_tokens, fit, unique_suffixed
 from toolkit.seed.permute import permuted
-from toolkit.seed.pools import Pools
+from toolkit.seed.pools import Pools, objects
 
 SEPARATORS = (".", "_")
 _DRAWS = 3000  # Faker calls per name list when the locale lists none: each name's frequency
@@ -56,9 +57,8 @@ def _by_frequency(pools: Pools, provider: str) -> tuple[list[str], np.ndarray]:
     """
     listed = _listed(pools, provider + "s")
     if listed is None:
-        faker = pools.faker
-        faker.seed_instance(f"{pools.locale}:people:{provider}")
-        listed = dict(Counter(str(getattr(faker, provider)()) for _ in range(_DRAWS)))
+        make = getattr(pools.faker, provider)
+        listed = dict(Counter(drawn(pools.faker, pools.locale, f"people:{provider}", _DRAWS, lambda: str(make()))))
     names, weights, seen = [], [], set()
     for name, weight in sorted(listed.items(), key=lambda kv: (-kv[1], kv[0])):
         handle = ascii_handle(name) or name  # names in other scripts: distinct as written
@@ -120,13 +120,8 @@ class People:
                 tiers.append(Tier(before, starts, int(count.sum())))
             before = upto
 
-        def arr(values: list[str]) -> np.ndarray:
-            out = np.empty(len(values), dtype=object)
-            out[:] = values
-            return out
-
         fh, lh = [ascii_handle(n) for n in first], [ascii_handle(n) for n in last]
-        return cls(arr(first), arr(last), arr(fh), arr(lh), tuple(tiers), latin=all(fh) and all(lh))
+        return cls(objects(first), objects(last), objects(fh), objects(lh), tuple(tiers), latin=all(fh) and all(lh))
 
     def pairs_of(self, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(first, last) name numbers of pair numbers `slot` (counted over all tiers)."""

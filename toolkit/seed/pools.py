@@ -8,7 +8,7 @@ on (locale, Faker version) and a row depends only on (seed, row index).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,14 @@ from toolkit.seed.draw_cache import drawn
 
 POOL_SIZE = 500
 _NOT_HANDLE = re.compile(r"[^a-z._]")
+
+
+def objects(values: Sequence[Any]) -> np.ndarray:
+    """`values` as a numpy array of Python objects (never split into characters or
+    widened to a fixed-width string type), for sampling by index."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
 
 
 class Pools:
@@ -43,10 +51,7 @@ class Pools:
             raise UsageError(f"unknown --locale {locale!r}{hint}")
 
     def _build(self, key: str, make: Callable[[], Any]) -> np.ndarray:
-        values = drawn(self.faker, self.locale, key, self.size, make)
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        return arr
+        return objects(drawn(self.faker, self.locale, key, self.size, make))
 
     def get(self, key: str, make: Callable[[], Any] | None = None) -> np.ndarray:
         """The pool named `key`; by default built from the Faker provider of that name."""
